@@ -1,0 +1,56 @@
+# The two commands of the README: `make synth` and `make test`. Both set up what they need.
+PROFILE ?= dev
+VENV := .venv
+PYTHON ?= $(shell scripts/find-python.sh)
+CDK := npx --no-install cdk
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# jsii warns about Node 20 on every start; the CDK CLI pinned here supports it.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: synth test lint format diff deploy bench clean
+
+## synth: set up, synthesize every stack of PROFILE (default dev) into cdk.out/, print a summary
+synth: $(VENV)/.app-installed node_modules/.installed
+	$(CDK) synth --quiet -c profile=$(PROFILE)
+
+## test: set up, then lint, format check and the whole test suite
+test: $(VENV)/.dev-installed node_modules/.installed
+	ruff check .
+	ruff format --check .
+	python -m pytest
+
+## diff / deploy: for an AWS account (credentials in the environment), PROFILE=dev|prod|...
+diff: $(VENV)/.app-installed node_modules/.installed
+	$(CDK) diff --all -c profile=$(PROFILE)
+
+deploy: $(VENV)/.app-installed node_modules/.installed
+	$(CDK) deploy --all -c profile=$(PROFILE)
+
+## bench: synth time of the default profile against an empty CDK app
+bench: $(VENV)/.app-installed node_modules/.installed
+	python scripts/bench_synth.py
+
+format: $(VENV)/.dev-installed
+	ruff check --fix .
+	ruff format .
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.app-installed: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.app-installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf cdk.out .pytest_cache

@@ -1,0 +1,339 @@
+"""Airflow artifacts (DAGs, plugins.zip, requirements, startup script) deployed as assets.
+
+Each artifact has its own ``BucketDeployment``, so a change to one never touches the resources
+another one feeds. DAGs need no environment update (MWAA syncs the DAG prefix about every 30 s);
+plugins, requirements and the startup script reach the environment as a fixed key plus the S3
+object version their deployment produced, which changes exactly when their content changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from mwaa_constructs import rules
+from mwaa_constructs.environment import S3ObjectVersion
+
+# Never deployed: byte-code caches, test files and editor/OS litter.
+DAG_EXCLUDES = (
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    "tests",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+    ".DS_Store",
+    ".ruff_cache",
+    ".mypy_cache",
+)
+PLUGINS_SIZE_LIMIT = 1024**3  # MWAA rolls an update back when plugins.zip exceeds 1 GB.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_CONSTRAINT_LINE = re.compile(r"^(?:--constraint|-c)(?:\s+|=)[\"']?(?P<url>[^\"'\s]+)[\"']?\s*$")
+_REQUIREMENT_NAME = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?P<spec>.*)$")
+
+
+class ArtifactError(ValueError):
+    """An artifact MWAA would reject or fail on, found at synth time."""
+
+
+@dataclass(frozen=True)
+class ArtifactSummary:
+    """What one artifact deploys: its key in the bucket and a hash of its content."""
+
+    key: str
+    sha256: str
+
+
+def _excluded(relative: Path) -> bool:
+    return any(
+        part == "__pycache__" or part.startswith(".") or part == "tests" for part in relative.parts[:-1]
+    ) or any(Path(relative.name).match(pattern) for pattern in DAG_EXCLUDES)
+
+
+def list_dag_files(dags_dir: Path) -> list[str]:
+    """Files of ``dags_dir`` that are deployed, as sorted relative POSIX paths."""
+    files = []
+    for path in dags_dir.rglob("*"):
+        relative = path.relative_to(dags_dir)
+        if path.is_file() and not _excluded(relative):
+            files.append(relative.as_posix())
+    return sorted(files)
+
+
+def check_dags(dags_dir: Path, files: list[str]) -> None:
+    """At least one Python file must define a DAG (Airflow's own safe-mode heuristic: the file
+    mentions both 'airflow' and 'dag'), or MWAA refuses to create the environment."""
+    for name in files:
+        if name.endswith(".py"):
+            text = (dags_dir / name).read_text(encoding="utf-8", errors="replace").lower()
+            if "airflow" in text and "dag" in text:
+                return
+    raise ArtifactError(
+        f"{dags_dir}: no DAG found; MWAA needs at least one .py file defining a DAG in the DAG "
+        f"folder (files seen: {', '.join(files) or 'none'})"
+    )
+
+
+def check_requirements(
+    path: Path, airflow_version: str, known_packages: frozenset[str] = frozenset()
+) -> None:
+    """The requirements file must hold the constraint line of ``airflow_version`` and its
+    Python, and pin every other requirement with ``==`` unless the constraint covers it
+    (a package in ``known_packages``)."""
+    expected = rules.constraint_url(airflow_version)
+    constraints: list[str] = []
+    problems: list[str] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        constraint = _CONSTRAINT_LINE.match(line)
+        if constraint:
+            constraints.append(constraint.group("url"))
+            if constraint.group("url") != expected:
+                problems.append(
+                    f"line {number}: constraint {constraint.group('url')} is not the one for "
+                    f"Airflow {airflow_version} (expected {expected})"
+                )
+            continue
+        if line.startswith("-"):
+            problems.append(f"line {number}: option '{line}' is not supported; only --constraint")
+            continue
+        requirement = _REQUIREMENT_NAME.match(line)
+        if requirement is None:
+            problems.append(f"line {number}: cannot read requirement '{line}'")
+            continue
+        name = re.sub(r"[-_.]+", "-", requirement.group("name")).lower()
+        if not requirement.group("spec").startswith("==") and name not in known_packages:
+            problems.append(
+                f"line {number}: '{line}' is neither pinned with '==' nor covered by the "
+                f"Airflow {airflow_version} constraints"
+            )
+    if not constraints:
+        problems.append(f'missing the constraint line: --constraint "{expected}"')
+    if problems:
+        raise ArtifactError(f"{path}: " + "; ".join(problems))
+
+
+def check_startup_script(path: Path) -> None:
+    """MWAA runs the startup script with bash on Linux: a shebang and LF line endings."""
+    data = path.read_bytes()
+    problems = []
+    if not data.startswith(b"#!"):
+        problems.append("no shebang on the first line (e.g. '#!/bin/bash')")
+    if b"\r\n" in data:
+        problems.append("Windows (CRLF) line endings; convert to LF")
+    if problems:
+        raise ArtifactError(f"{path}: " + "; ".join(problems))
+
+
+def build_plugins_zip(plugins_dir: Path, size_limit: int = PLUGINS_SIZE_LIMIT) -> tuple[Path, str]:
+    """Zip ``plugins_dir`` with its modules at the root, byte-identically for the same content
+    (sorted entries, fixed timestamps and modes), into a folder named after the content hash,
+    reused when it exists. Returns the folder and the hash."""
+    files = list_dag_files(plugins_dir)
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0" + (plugins_dir / name).read_bytes() + b"\0")
+    content_hash = digest.hexdigest()
+    out_dir = Path(tempfile.gettempdir()) / "mwaa-plugins" / content_hash
+    target = out_dir / "plugins.zip"
+    if not target.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        partial = out_dir / f".plugins.zip.{os.getpid()}"
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            for name in files:
+                info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, (plugins_dir / name).read_bytes(), compresslevel=9)
+        partial.replace(target)
+    if target.stat().st_size > size_limit:
+        raise ArtifactError(
+            f"{plugins_dir}: plugins.zip is {target.stat().st_size} bytes; MWAA allows at most {size_limit}"
+        )
+    return out_dir, content_hash
+
+
+class AirflowArtifacts(Construct):
+    """Deploys an environment's DAGs, plugins.zip, requirements and startup script.
+
+    - DAGs from ``dags_dir`` go under ``dag_s3_path/``, pruned within that prefix only, without
+      caches or test files (:data:`DAG_EXCLUDES`). Keys in ``keep_in_dag_folder`` (relative to the
+      prefix) are neither pruned nor overwritten: other deployments own them.
+    - ``plugins_dir`` is zipped deterministically to ``plugins/plugins.zip``;
+      ``requirements_file`` goes to ``requirements/requirements.txt``; ``startup_script`` to
+      ``startup/startup.sh``. :attr:`plugins`, :attr:`requirements` and :attr:`startup_script`
+      are the key plus the object version their deployment produced, for the environment.
+
+    Every input is checked at synth (:class:`ArtifactError`): a DAG folder without a DAG, a
+    requirements file without the constraint line of ``airflow_version`` or with unpinned
+    requirements, a plugins.zip over MWAA's limit, a startup script without shebang or with
+    CRLF line endings.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: s3.IBucket,
+        airflow_version: str,
+        dags_dir: Path,
+        dag_s3_path: str = "dags",
+        plugins_dir: Path | None = None,
+        requirements_file: Path | None = None,
+        startup_script: Path | None = None,
+        keep_in_dag_folder: tuple[str, ...] = (),
+        known_packages: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(scope, id)
+        self._bucket = bucket
+        self.dag_files = list_dag_files(dags_dir)
+        check_dags(dags_dir, self.dag_files)
+        self.summaries: dict[str, ArtifactSummary] = {}
+
+        self.dags_deployment = s3deploy.BucketDeployment(
+            self,
+            "Dags",
+            sources=[s3deploy.Source.asset(str(dags_dir), exclude=list(DAG_EXCLUDES))],
+            destination_bucket=bucket,
+            destination_key_prefix=f"{dag_s3_path}/",
+            prune=True,
+            exclude=list(keep_in_dag_folder),
+            retain_on_delete=True,
+        )
+        self._acknowledge_deployment_handler(self.dags_deployment)
+        self.summaries["dags"] = ArtifactSummary(f"{dag_s3_path}/", _hash_files(dags_dir, self.dag_files))
+
+        self.plugins: S3ObjectVersion | None = None
+        self.requirements: S3ObjectVersion | None = None
+        self.startup_script: S3ObjectVersion | None = None
+        if plugins_dir is not None and list_dag_files(plugins_dir):
+            folder, digest = build_plugins_zip(plugins_dir)
+            self.plugins = self._deploy_file(
+                "Plugins", "plugins/", "plugins.zip", s3deploy.Source.asset(str(folder)), digest
+            )
+        if requirements_file is not None:
+            check_requirements(requirements_file, airflow_version, known_packages)
+            self.requirements = self._deploy_text(
+                "Requirements", "requirements/", "requirements.txt", requirements_file
+            )
+        if startup_script is not None:
+            check_startup_script(startup_script)
+            self.startup_script = self._deploy_text("StartupScript", "startup/", "startup.sh", startup_script)
+
+    def _deploy_text(self, id: str, prefix: str, name: str, path: Path) -> S3ObjectVersion:
+        text = path.read_text(encoding="utf-8")
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return self._deploy_file(id, prefix, name, s3deploy.Source.data(name, text), digest)
+
+    def _deploy_file(
+        self, id: str, prefix: str, name: str, source: s3deploy.ISource, digest: str
+    ) -> S3ObjectVersion:
+        key = f"{prefix}{name}"
+        deployment = s3deploy.BucketDeployment(
+            self,
+            id,
+            sources=[source],
+            destination_bucket=self._bucket,
+            destination_key_prefix=prefix,
+            prune=False,
+            retain_on_delete=True,
+        )
+        # BucketDeployment reports object versions only for files kept zipped; these must be
+        # extracted, so the version is read back right after the upload. The content hash in the
+        # physical id makes this run again exactly when the content changed.
+        statements = [
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[self._bucket.arn_for_objects(key)],
+            )
+        ]
+        version = cr.AwsCustomResource(
+            self,
+            f"{id}Version",
+            on_update=cr.AwsSdkCall(
+                service="S3",
+                action="headObject",
+                parameters={"Bucket": self._bucket.bucket_name, "Key": key},
+                physical_resource_id=cr.PhysicalResourceId.of(f"{key}@{digest[:20]}"),
+                output_paths=["VersionId"],
+            ),
+            policy=cr.AwsCustomResourcePolicy.from_statements(statements),
+            install_latest_aws_sdk=False,
+        )
+        if self._bucket.encryption_key is not None:
+            self._bucket.encryption_key.grant_decrypt(version)
+        version.node.add_dependency(deployment)
+        self._acknowledge_deployment_handler(deployment)
+        cdk.Validations.of(version.grant_principal).acknowledge(  # type: ignore[arg-type]
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                reason="CDK's AwsCustomResource provider writes its own logs; the managed policy "
+                "grants only log stream writes.",
+            )
+        )
+        self.summaries[id] = ArtifactSummary(key, digest)
+        return S3ObjectVersion(key=key, version=version.get_response_field("VersionId"))
+
+    def _acknowledge_deployment_handler(self, deployment: s3deploy.BucketDeployment) -> None:
+        """cdk-nag findings on CDK's BucketDeployment handler (one per stack), each explained."""
+        role = deployment.handler_role
+        bucket_child = self._bucket.node.default_child
+        stack = cdk.Stack.of(self)
+        bucket_id = stack.get_logical_id(bucket_child) if isinstance(bucket_child, cdk.CfnElement) else ""
+        copy = "BucketDeployment copies assets from the CDK asset bucket into the DAG bucket"
+        cdk.Validations.of(role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                reason="CDK's BucketDeployment handler writes its own logs; the managed policy "
+                "grants only log stream writes.",
+            )
+        )
+        findings = {
+            "Action::s3:GetBucket*": f"{copy}: read-only bucket grant.",
+            "Action::s3:GetObject*": f"{copy}: read-only object grant.",
+            "Action::s3:List*": f"{copy}: list grant on the two buckets only.",
+            "Action::s3:Abort*": f"{copy}: aborts its own multipart uploads.",
+            "Action::s3:DeleteObject*": f"{copy}: prunes only under the destination prefix.",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*":
+                f"{copy}: source objects are the CDK bootstrap asset bucket's.",
+            f"Resource::<{bucket_id}.Arn>/*": f"{copy}: destination objects in the DAG bucket.",
+            "Action::kms:GenerateDataKey*": f"{copy}: objects are encrypted with the bucket key.",
+            "Action::kms:ReEncrypt*": f"{copy}: objects are encrypted with the bucket key.",
+        }  # fmt: skip
+        cdk.Validations.of(role.node.find_child("DefaultPolicy")).acknowledge(
+            *(cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{f}]", reason=r) for f, r in findings.items())
+        )
+        function = role.node.scope
+        if function is not None:
+            cdk.Validations.of(function).acknowledge(
+                cdk.Acknowledgment(
+                    id="AwsSolutions-L1",
+                    reason="The runtime of CDK's BucketDeployment handler is chosen and updated by "
+                    "aws-cdk-lib, not by this project.",
+                )
+            )
+
+
+def _hash_files(root: Path, files: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()

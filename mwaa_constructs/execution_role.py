@@ -1,0 +1,163 @@
+"""The least-privilege IAM role an MWAA environment runs as."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+def environment_arn(scope: Construct, environment_name: str) -> str:
+    """ARN of the environment ``environment_name`` in the stack's account and region."""
+    return cdk.Stack.of(scope).format_arn(
+        service="airflow",
+        resource="environment",
+        resource_name=environment_name,
+        arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+class ExecutionRole(Construct):
+    """The execution role of one environment: the AWS reference policy, scoped.
+
+    Trusted by ``airflow.amazonaws.com`` and ``airflow-env.amazonaws.com`` only on behalf of this
+    account and this environment (``aws:SourceAccount`` / ``aws:SourceArn``, against the
+    confused-deputy problem). It may publish metrics for this environment only; read ``bucket``
+    (and nothing else: ``s3:ListAllMyBuckets`` is denied); write to ``log_groups``; use the
+    ``airflow-celery-*`` queues MWAA creates in its service account; and use ``key`` through S3
+    and SQS only. No AWS managed policy is attached. Add what DAGs need with grants on
+    :attr:`role` (``data_bucket.grant_read(execution_role.role)``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        environment_name: str,
+        bucket: s3.IBucket,
+        log_groups: Sequence[logs.ILogGroup],
+        key: kms.IKey | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        env_arn = environment_arn(self, environment_name)
+        self.role = iam.Role(
+            self,
+            "Role",
+            description=f"Execution role of the MWAA environment {environment_name}",
+            assumed_by=iam.CompositePrincipal(
+                iam.ServicePrincipal("airflow.amazonaws.com"),
+                iam.ServicePrincipal("airflow-env.amazonaws.com"),
+            ).with_conditions(
+                {
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": env_arn},
+                }
+            ),
+        )
+        statements = [
+            iam.PolicyStatement(actions=["airflow:PublishMetrics"], resources=[env_arn]),
+            iam.PolicyStatement(effect=iam.Effect.DENY, actions=["s3:ListAllMyBuckets"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogStream",
+                    "logs:CreateLogGroup",
+                    "logs:PutLogEvents",
+                    "logs:GetLogEvents",
+                    "logs:GetLogRecord",
+                    "logs:GetLogGroupFields",
+                    "logs:GetQueryResults",
+                ],
+                resources=[group.log_group_arn for group in log_groups],
+            ),
+            # Account-level reads with no resource-level permissions in IAM.
+            iam.PolicyStatement(
+                actions=["logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "AmazonMWAA"}},
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                    "sqs:SendMessage",
+                ],
+                # The Celery queue lives in an account owned by MWAA: any account, fixed prefix.
+                resources=[f"arn:{stack.partition}:sqs:{stack.region}:*:airflow-celery-*"],
+            ),
+        ]
+        key_actions = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"]
+        if key is not None:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=key_actions,
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": [
+                                f"sqs.{stack.region}.amazonaws.com",
+                                f"s3.{stack.region}.amazonaws.com",
+                            ]
+                        }
+                    },
+                )
+            )
+        else:
+            # The AWS-owned key of the Celery queue: any key outside this account, through SQS.
+            statements.append(
+                iam.PolicyStatement(
+                    actions=key_actions,
+                    not_resources=[f"arn:{stack.partition}:kms:*:{stack.account}:key/*"],
+                    conditions={"StringEquals": {"kms:ViaService": [f"sqs.{stack.region}.amazonaws.com"]}},
+                )
+            )
+        for statement in statements:
+            self.role.add_to_policy(statement)
+        # s3:GetObject*, s3:GetBucket*, s3:List* on the bucket and its objects (the reference
+        # policy's S3 statement), plus kms:Decrypt on the bucket key when it has one.
+        bucket.grant_read(self.role)
+        self._acknowledge_reference_policy_wildcards(bucket)
+
+    def _acknowledge_reference_policy_wildcards(self, bucket: s3.IBucket) -> None:
+        policy = self.role.node.find_child("DefaultPolicy")
+        bucket_child = bucket.node.default_child
+        bucket_id = (
+            cdk.Stack.of(self).get_logical_id(bucket_child)
+            if isinstance(bucket_child, cdk.CfnElement)
+            else ""
+        )
+        reasons = {
+            "Resource::*": "logs:DescribeLogGroups, s3:GetAccountPublicAccessBlock and "
+            "cloudwatch:PutMetricData (limited to the AmazonMWAA namespace) have no resource-level "
+            "permissions; s3:ListAllMyBuckets on * is a Deny.",
+            "Action::kms:GenerateDataKey*": "AWS reference policy for MWAA: data keys for the "
+            "environment's S3 objects and Celery messages, only via S3 and SQS.",
+            "Action::s3:GetObject*": "Read-only access to the environment's own DAG bucket "
+            "(Bucket.grant_read).",
+            "Action::s3:GetBucket*": "Read-only access to the environment's own DAG bucket "
+            "(Bucket.grant_read).",
+            "Action::s3:List*": "Read-only access to the environment's own DAG bucket (Bucket.grant_read).",
+            f"Resource::<{bucket_id}.Arn>/*": "Reads every object of the environment's own DAG "
+            "bucket (DAGs, plugins, requirements).",
+            "Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:*:airflow-celery-*": "MWAA's Celery "
+            "queues live in an account owned by the service; their names are fixed to this prefix.",
+        }
+        cdk.Validations.of(policy).acknowledge(
+            *(
+                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
+                for finding, reason in reasons.items()
+            )
+        )

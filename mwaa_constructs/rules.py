@@ -1,0 +1,91 @@
+"""The service rules of Amazon MWAA that CloudFormation does not check.
+
+cfn-lint and the AWS::MWAA::Environment schema accept any Airflow version, any class/scheduler/
+web-server combination and any maintenance-window string; a wrong one fails only after a 20-40
+minute create. Both the profile model (``platform_config``) and the constructs validate against
+these tables so that a bad value stops ``cdk synth`` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Airflow versions the AWS::MWAA::Environment resource is documented to accept, with the Python
+# version of the matching MWAA image (it decides the requirements constraint file).
+AIRFLOW_PYTHON_VERSIONS: dict[str, str] = {
+    "2.7.2": "3.11",
+    "2.8.1": "3.11",
+    "2.9.2": "3.11",
+    "2.10.1": "3.11",
+    "2.10.3": "3.11",
+    "2.11.0": "3.12",
+    "3.0.6": "3.12",
+}
+DEFAULT_AIRFLOW_VERSION = "3.0.6"
+
+ENVIRONMENT_NAME_PATTERN = re.compile(r"^[a-zA-Z][0-9a-zA-Z\-_]{0,79}$")
+CONFIG_OPTION_KEY_PATTERN = re.compile(r"^[a-z]+([a-z0-9._]*[a-z0-9_]+)?$")
+CONFIG_OPTION_KEY_MAX_LENGTH = 64
+MAINTENANCE_WINDOW_PATTERN = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$")
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+WEBSERVER_ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY")
+WORKER_REPLACEMENT_STRATEGIES = ("FORCED", "GRACEFUL")
+ENDPOINT_MANAGEMENT_MODES = ("SERVICE", "CUSTOMER")
+
+# Retention values CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+
+# The five log types of an environment: profile key -> (CloudFormation key, log group suffix).
+LOG_COMPONENTS: dict[str, tuple[str, str]] = {
+    "dag_processing": ("DagProcessingLogs", "DAGProcessing"),
+    "scheduler": ("SchedulerLogs", "Scheduler"),
+    "task": ("TaskLogs", "Task"),
+    "webserver": ("WebserverLogs", "WebServer"),
+    "worker": ("WorkerLogs", "Worker"),
+}
+
+MAX_WORKERS_QUOTA = 25
+
+
+@dataclass(frozen=True)
+class ClassSizing:
+    """Allowed and default capacity of one environment class."""
+
+    schedulers: tuple[int, int]
+    webservers: tuple[int, int]
+    max_workers: int
+    default_schedulers: int
+    default_webservers: int
+    default_max_workers: int
+
+
+_MICRO = ClassSizing((1, 1), (1, 1), 1, 1, 1, 1)
+_STANDARD = ClassSizing((2, 5), (2, 5), MAX_WORKERS_QUOTA, 2, 2, 10)
+
+ENVIRONMENT_CLASSES: dict[str, ClassSizing] = {
+    "mw1.micro": _MICRO,
+    "mw1.small": _STANDARD,
+    "mw1.medium": _STANDARD,
+    "mw1.large": _STANDARD,
+    "mw1.xlarge": _STANDARD,
+    "mw1.2xlarge": _STANDARD,
+}
+
+
+def log_group_name(environment_name: str, component: str) -> str:
+    """Name of the CloudWatch log group MWAA writes ``component`` logs of an environment to."""
+    return f"airflow-{environment_name}-{LOG_COMPONENTS[component][1]}"
+
+
+def constraint_url(airflow_version: str) -> str:
+    """The Airflow constraints file MWAA expects in requirements for ``airflow_version``."""
+    python = AIRFLOW_PYTHON_VERSIONS[airflow_version]
+    return (
+        "https://raw.githubusercontent.com/apache/airflow/"
+        f"constraints-{airflow_version}/constraints-{python}.txt"
+    )

@@ -1,0 +1,147 @@
+"""The MWAA platform of one profile: network, key, bucket, artifacts and the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from mwaa_constructs import (
+    AirflowArtifacts,
+    AirflowEnvironment,
+    AirflowKey,
+    AirflowNetwork,
+    DagBucket,
+)
+from mwaa_constructs.hygiene import DropRedundantDependsOn
+from mwaa_constructs.log_groups import retention_days
+from platform_config import Profile
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactSources:
+    """Where the Airflow artifacts of the environment come from in the repository."""
+
+    dags_dir: Path
+    plugins_dir: Path | None = None
+    requirements_file: Path | None = None
+    startup_script: Path | None = None
+    known_packages: frozenset[str] = frozenset()
+
+
+class MwaaPlatformStack(cdk.Stack):
+    """Everything one MWAA environment needs, from one validated :class:`Profile`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        profile: Profile,
+        sources: ArtifactSources,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, id, termination_protection=profile.termination_protection, **kwargs)  # type: ignore[arg-type]
+        removal_policy = (
+            cdk.RemovalPolicy.DESTROY if profile.removal_policy == "destroy" else cdk.RemovalPolicy.RETAIN
+        )
+        retention = retention_days(profile.log_retention_days)
+
+        key = (
+            AirflowKey(
+                self, "Key", environment_name=profile.environment_name, removal_policy=removal_policy
+            ).key
+            if profile.encryption == "customer_managed"
+            else None
+        )
+        network = AirflowNetwork(
+            self,
+            "Network",
+            mode=profile.network.mode,
+            vpc_cidr=profile.network.vpc_cidr,
+            nat_gateways=profile.network.nat_gateways,
+            vpc_id=profile.network.vpc_id,
+            subnet_ids=profile.network.subnet_ids,
+            flow_log_retention=retention,
+            flow_log_key=key,
+            removal_policy=removal_policy,
+        )
+        dag_bucket = DagBucket(
+            self,
+            "DagBucket",
+            environment_name=profile.environment_name,
+            encryption_key=key,
+            removal_policy=removal_policy,
+            noncurrent_version_expiration=cdk.Duration.days(profile.noncurrent_version_expiration_days),
+        )
+        artifacts = AirflowArtifacts(
+            self,
+            "Artifacts",
+            bucket=dag_bucket.bucket,
+            airflow_version=profile.airflow_version,
+            dags_dir=sources.dags_dir,
+            dag_s3_path=profile.dag_s3_path,
+            plugins_dir=sources.plugins_dir,
+            requirements_file=sources.requirements_file,
+            startup_script=sources.startup_script,
+            known_packages=sources.known_packages,
+        )
+        environment = AirflowEnvironment(
+            self,
+            "Environment",
+            environment_name=profile.environment_name,
+            source_bucket=dag_bucket.bucket,
+            subnets=network.environment_subnets,
+            security_groups=[network.security_group],
+            airflow_version=profile.airflow_version,
+            environment_class=profile.environment_class,
+            min_workers=profile.min_workers,
+            max_workers=profile.max_workers,
+            schedulers=profile.schedulers,
+            min_webservers=profile.min_webservers,
+            max_webservers=profile.max_webservers,
+            webserver_access_mode=profile.webserver_access_mode,
+            endpoint_management=profile.endpoint_management,
+            dag_s3_path=profile.dag_s3_path,
+            kms_key=key,
+            logging=profile.logging,
+            log_retention=retention,
+            airflow_configuration_options=profile.airflow_configuration_options,
+            weekly_maintenance_window_start=profile.weekly_maintenance_window_start,
+            worker_replacement_strategy=profile.worker_replacement_strategy,
+            plugins=artifacts.plugins,
+            requirements=artifacts.requirements,
+            startup_script=artifacts.startup_script,
+            removal_policy=removal_policy,
+        )
+        # MWAA refuses to create an environment whose DAG prefix holds no DAG yet.
+        environment.add_dependency_on_artifact(artifacts.dags_deployment)
+
+        self.profile = profile
+        self.network = network
+        self.key = key
+        self.dag_bucket = dag_bucket
+        self.artifacts = artifacts
+        self.airflow_environment = environment
+
+        cdk.Aspects.of(self).add(DropRedundantDependsOn())
+        for tag_key, tag_value in sorted(profile.tags.items()):
+            cdk.Tags.of(self).add(tag_key, tag_value)
+
+        outputs = {
+            "EnvironmentName": environment.environment_name,
+            "EnvironmentArn": environment.environment_arn,
+            "WebserverUrl": cdk.Fn.join("", ["https://", environment.webserver_url]),
+            "DagBucketName": dag_bucket.bucket.bucket_name,
+            "ExecutionRoleArn": environment.role.role_arn,
+            "LogGroupNames": ",".join(
+                group.log_group_name for group in environment.log_groups.log_groups.values()
+            ),
+            "WebLoginTokenCommand": (
+                f"aws mwaa create-web-login-token --name {profile.environment_name} --region {self.region}"
+            ),
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
