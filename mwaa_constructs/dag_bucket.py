@@ -45,6 +45,9 @@ class DagBucket(Construct):
         noncurrent_version_expiration: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, id)
+        # Access logs are delivered under a bucket policy, not ACLs (the buckets enforce bucket
+        # ownership): set here so the construct does not depend on the app's feature flags.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
         noncurrent_version_expiration = noncurrent_version_expiration or cdk.Duration.days(90)
 

@@ -1,0 +1,35 @@
+"""Shared builders for the infrastructure tests: synthesize once per module, assert many times."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context of cdk.json: feature flags and the shipped profiles."""
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def copy_sources(target: Path) -> Path:
+    """A copy of the repository's artifact sources (dags/, runtime/) to edit in a test."""
+    for folder in ("dags", "runtime"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def bare_stack() -> cdk.Stack:
+    """A bare stack with the project's feature flags, for one construct under test."""
+    app = cdk.App(context={k: v for k, v in cdk_context().items() if k != "profiles"})
+    return cdk.Stack(app, "Test")

@@ -1,0 +1,270 @@
+"""AirflowEnvironment and its ExecutionRole: properties, logging, dependencies, grants, imports."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
+
+from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowNetwork, DagBucket, S3ObjectVersion
+
+
+def _build(*, key: bool, **kwargs: object) -> tuple[cdk.Stack, AirflowEnvironment, AirflowNetwork]:
+    stack = cdk.Stack(cdk.App(), "Env", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    network = AirflowNetwork(stack, "Network")
+    kms_key = AirflowKey(stack, "Key", environment_name="env-x").key if key else None
+    bucket = DagBucket(stack, "DagBucket", environment_name="env-x", encryption_key=kms_key).bucket
+    environment = AirflowEnvironment(
+        stack,
+        "Environment",
+        environment_name="env-x",
+        source_bucket=bucket,
+        subnets=network.environment_subnets,
+        security_groups=[network.security_group],
+        kms_key=kms_key,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return stack, environment, network
+
+
+@pytest.fixture(scope="module")
+def customer_key() -> tuple[cdk.Stack, AirflowEnvironment, Template]:
+    stack, environment, _ = _build(
+        key=True,
+        environment_class="mw1.medium",
+        max_workers=7,
+        logging={"scheduler": "ERROR", "webserver": None},
+        airflow_configuration_options={"core.default_task_retries": "3", "celery.worker_autoscale": "5,5"},
+        weekly_maintenance_window_start="TUE:03:30",
+        worker_replacement_strategy="GRACEFUL",
+        plugins=S3ObjectVersion(key="plugins/plugins.zip", version="v-plugins"),
+        requirements=S3ObjectVersion(key="requirements/requirements.txt", version="v-req"),
+        startup_script=S3ObjectVersion(key="startup/startup.sh", version="v-start"),
+    )
+    user = iam.User(stack, "Operator")
+    environment.grant_web_login(user, airflow_role="Admin")
+    environment.grant_cli_token(user)
+    environment.grant_rest_api(user)
+    return stack, environment, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def aws_owned() -> Template:
+    stack, _, _ = _build(key=False)
+    return Template.from_stack(stack)
+
+
+def _flat(value: object) -> object:
+    """The value with ``Fn::Join`` over the partition resolved, as it reads in an account."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::Join"} and value["Fn::Join"][0] == "":
+            parts = [_flat(p) for p in value["Fn::Join"][1]]
+            if all(isinstance(p, str) for p in parts):
+                return "".join(parts)  # type: ignore[arg-type]
+        if value == {"Ref": "AWS::Partition"}:
+            return "aws"
+        return {k: _flat(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_flat(v) for v in value]
+    return value
+
+
+def _env_props(template: Template) -> dict:
+    (resource,) = template.find_resources("AWS::MWAA::Environment").values()
+    return resource["Properties"]
+
+
+def test_environment_carries_every_setting(customer_key) -> None:
+    _, _, template = customer_key
+    template.has_resource_properties(
+        "AWS::MWAA::Environment",
+        {
+            "Name": "env-x",
+            "AirflowVersion": "3.0.6",
+            "EnvironmentClass": "mw1.medium",
+            "MinWorkers": 1,
+            "MaxWorkers": 7,
+            "Schedulers": 2,
+            "MinWebservers": 2,
+            "MaxWebservers": 2,
+            "WebserverAccessMode": "PRIVATE_ONLY",
+            "EndpointManagement": "SERVICE",
+            "DagS3Path": "dags",
+            "KmsKey": {"Fn::GetAtt": [Match.string_like_regexp("Key"), "Arn"]},
+            "AirflowConfigurationOptions": {
+                "celery.worker_autoscale": "5,5",
+                "core.default_task_retries": "3",
+            },
+            "WeeklyMaintenanceWindowStart": "TUE:03:30",
+            "WorkerReplacementStrategy": "GRACEFUL",
+            "PluginsS3Path": "plugins/plugins.zip",
+            "PluginsS3ObjectVersion": "v-plugins",
+            "RequirementsS3Path": "requirements/requirements.txt",
+            "RequirementsS3ObjectVersion": "v-req",
+            "StartupScriptS3Path": "startup/startup.sh",
+            "StartupScriptS3ObjectVersion": "v-start",
+        },
+    )
+    subnets = _env_props(template)["NetworkConfiguration"]["SubnetIds"]
+    assert len(subnets) == 2
+
+
+def test_all_five_log_types_set_enabled_and_level(customer_key) -> None:
+    _, _, template = customer_key
+    logging = _env_props(template)["LoggingConfiguration"]
+    assert logging == {
+        "DagProcessingLogs": {"Enabled": True, "LogLevel": "WARNING"},
+        "SchedulerLogs": {"Enabled": True, "LogLevel": "ERROR"},
+        "TaskLogs": {"Enabled": True, "LogLevel": "INFO"},
+        "WebserverLogs": {"Enabled": False, "LogLevel": "WARNING"},
+        "WorkerLogs": {"Enabled": True, "LogLevel": "WARNING"},
+    }
+
+
+def test_environment_waits_for_log_groups_and_role_policy(customer_key) -> None:
+    stack, environment, template = customer_key
+    (resource,) = template.find_resources("AWS::MWAA::Environment").values()
+    depends = set(resource["DependsOn"])
+    log_group_ids = set(
+        template.find_resources(
+            "AWS::Logs::LogGroup",
+            {"Properties": {"LogGroupName": Match.string_like_regexp("^airflow-env-x-")}},
+        )
+    )
+    assert log_group_ids <= depends and len(log_group_ids) == 5
+    policy_ids = {
+        k for k, v in template.find_resources("AWS::IAM::Policy").items()
+        if "ExecutionRole" in json.dumps(v["Properties"].get("Roles"))
+    }  # fmt: skip
+    assert policy_ids and policy_ids <= depends
+
+
+def test_role_trust_is_scoped_to_this_account_and_environment(customer_key) -> None:
+    _, environment, template = customer_key
+    roles = template.find_resources(
+        "AWS::IAM::Role", {"Properties": {"Description": Match.string_like_regexp("MWAA")}}
+    )
+    (role,) = roles.values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    statements = _flat(role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+    assert sorted(s["Principal"]["Service"] for s in statements) == [
+        "airflow-env.amazonaws.com",
+        "airflow.amazonaws.com",
+    ]
+    for statement in statements:
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": "111122223333"},
+            "ArnLike": {"aws:SourceArn": "arn:aws:airflow:eu-west-1:111122223333:environment/env-x"},
+        }
+
+
+def _role_statements(template: Template) -> list[dict]:
+    policies = [
+        p for p in template.find_resources("AWS::IAM::Policy").values()
+        if "ExecutionRole" in json.dumps(p["Properties"].get("Roles"))
+    ]  # fmt: skip
+    return _flat([s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]])  # type: ignore[return-value]
+
+
+def _statement_with(statements: list[dict], action: str) -> dict:
+    matches = [
+        s for s in statements if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert len(matches) == 1, (action, matches)
+    return matches[0]
+
+
+def test_role_policy_is_the_scoped_reference_policy(customer_key) -> None:
+    _, _, template = customer_key
+    statements = _role_statements(template)
+    publish = _statement_with(statements, "airflow:PublishMetrics")
+    assert publish["Resource"] == "arn:aws:airflow:eu-west-1:111122223333:environment/env-x"
+    deny = _statement_with(statements, "s3:ListAllMyBuckets")
+    assert deny["Effect"] == "Deny" and deny["Resource"] == "*"
+    sqs = _statement_with(statements, "sqs:SendMessage")
+    assert sqs["Resource"] == "arn:aws:sqs:eu-west-1:*:airflow-celery-*"
+    logs = _statement_with(statements, "logs:PutLogEvents")
+    assert len(logs["Resource"]) == 5 and all("GetAtt" in json.dumps(r) for r in logs["Resource"])
+    metrics = _statement_with(statements, "cloudwatch:PutMetricData")
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "AmazonMWAA"}}
+    kms = _statement_with(statements, "kms:Encrypt")
+    assert "GetAtt" in json.dumps(kms["Resource"])
+    assert sorted(kms["Condition"]["StringEquals"]["kms:ViaService"]) == [
+        "s3.eu-west-1.amazonaws.com",
+        "sqs.eu-west-1.amazonaws.com",
+    ]
+    s3_read = _statement_with(statements, "s3:GetObject*")
+    assert sorted(s3_read["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
+    assert not any("s3:Put" in json.dumps(s["Action"]) or s["Action"] == "*" for s in statements)
+
+
+def test_aws_owned_key_variant_uses_not_resource_through_sqs_only(aws_owned: Template) -> None:
+    statements = _role_statements(aws_owned)
+    kms = _statement_with(statements, "kms:Encrypt")
+    assert "Resource" not in kms
+    assert kms["NotResource"] == "arn:aws:kms:*:111122223333:key/*"
+    assert kms["Condition"]["StringEquals"]["kms:ViaService"] == ["sqs.eu-west-1.amazonaws.com"]
+    assert "KmsKey" not in _env_props(aws_owned)
+
+
+def test_grants_target_airflow_roles_and_the_environment(customer_key) -> None:
+    _, _, template = customer_key
+    (policy,) = template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"Users": Match.any_value()}}
+    ).values()
+    statements = _flat(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert {(s["Action"], s["Resource"]) for s in statements} == {
+        ("airflow:CreateWebLoginToken", "arn:aws:airflow:eu-west-1:111122223333:role/env-x/Admin"),
+        ("airflow:CreateCliToken", "arn:aws:airflow:eu-west-1:111122223333:environment/env-x"),
+        ("airflow:InvokeRestApi", "arn:aws:airflow:eu-west-1:111122223333:role/env-x/User"),
+    }
+
+
+def test_connections_and_imports(customer_key) -> None:
+    stack, environment, _ = customer_key
+    assert len(environment.connections.security_groups) == 1
+    imported = AirflowEnvironment.from_environment_name(stack, "Imported", "other-env")
+    assert (
+        _flat(stack.resolve(imported.environment_arn))
+        == "arn:aws:airflow:eu-west-1:111122223333:environment/other-env"
+    )
+    metric = imported.metric_queued_tasks()
+    assert metric.namespace == "AmazonMWAA"
+    assert metric.dimensions == {"Environment": "other-env", "Function": "Executor"}
+    with pytest.raises(ValueError, match="airflow_role"):
+        imported.grant_web_login(iam.User(stack, "Other"), airflow_role="Root")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "setting"),
+    [
+        ({"airflow_version": "3.2.1"}, "airflow_version"),
+        ({"environment_class": "mw1.huge"}, "environment_class"),
+        ({"weekly_maintenance_window_start": "TUE:03:15"}, "weekly_maintenance_window_start"),
+        ({"webserver_access_mode": "PUBLIC"}, "webserver_access_mode"),
+        ({"logging": {"task": "info"}}, "logging"),
+        ({"airflow_configuration_options": {"Core.X": "1"}}, "airflow_configuration_options"),
+    ],
+)
+def test_invalid_inputs_fail_before_synthesis(kwargs: dict, setting: str) -> None:
+    with pytest.raises(ValueError, match=setting):
+        _build(key=False, **kwargs)
+
+
+def test_environment_needs_exactly_two_subnets() -> None:
+    stack = cdk.Stack(cdk.App(), "Three")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=3, availability_zones=None)
+    bucket = DagBucket(stack, "B", environment_name="e").bucket
+    with pytest.raises(ValueError, match="exactly 2"):
+        AirflowEnvironment(
+            stack,
+            "Environment",
+            environment_name="e",
+            source_bucket=bucket,
+            subnets=[vpc.private_subnets[0]],
+            security_groups=[ec2.SecurityGroup(stack, "Sg", vpc=vpc)],
+        )

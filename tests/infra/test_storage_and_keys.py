@@ -1,0 +1,190 @@
+"""AirflowKey, DagBucket and AirflowLogGroups: the stateful resources and their protection."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Match, Template
+
+from mwaa_constructs import AirflowKey, AirflowLogGroups, DagBucket
+from mwaa_constructs.dag_bucket import bucket_name_part
+from mwaa_constructs.log_groups import retention_days
+
+
+@pytest.fixture(scope="module")
+def retained() -> Template:
+    stack = cdk.Stack(cdk.App(), "Retained")
+    key = AirflowKey(stack, "Key", environment_name="env-a").key
+    DagBucket(stack, "DagBucket", environment_name="Env_A", encryption_key=key)
+    AirflowLogGroups(
+        stack, "Logs", environment_name="env-a", retention=logs.RetentionDays.ONE_YEAR, encryption_key=key
+    )
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def destroyed() -> Template:
+    stack = cdk.Stack(cdk.App(), "Destroyed")
+    DagBucket(stack, "DagBucket", environment_name="env-b", removal_policy=cdk.RemovalPolicy.DESTROY)
+    AirflowLogGroups(stack, "Logs", environment_name="env-b", removal_policy=cdk.RemovalPolicy.DESTROY)
+    return Template.from_stack(stack)
+
+
+def test_key_rotates_and_lets_only_this_accounts_log_groups_use_it(retained: Template) -> None:
+    retained.has_resource("AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    retained.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Principal": {
+                                    "Service": {
+                                        "Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                                    }
+                                },
+                                "Condition": {
+                                    "ArnLike": {
+                                        "kms:EncryptionContext:aws:logs:arn": {
+                                            "Fn::Join": Match.array_with(
+                                                [Match.array_with([":logs:", {"Ref": "AWS::Region"}])]
+                                            )
+                                        }
+                                    }
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_dag_bucket_is_airflow_prefixed_versioned_private_and_tls_only(retained: Template) -> None:
+    retained.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": {
+                "Fn::Join": ["", ["airflow-env-a-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like(
+                        {"ServerSideEncryptionByDefault": Match.object_like({"SSEAlgorithm": "aws:kms"})}
+                    )
+                ]
+            },
+            "LoggingConfiguration": {
+                "DestinationBucketName": Match.any_value(),
+                "LogFilePrefix": "dag-bucket/",
+            },
+            "LifecycleConfiguration": {
+                "Rules": [
+                    Match.object_like(
+                        {"NoncurrentVersionExpiration": {"NoncurrentDays": 90}, "Status": "Enabled"}
+                    )
+                ]
+            },
+        },
+    )
+    retained.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "s3:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_access_log_bucket_uses_sse_s3_as_log_delivery_requires(retained: Template) -> None:
+    logs_buckets = retained.find_resources(
+        "AWS::S3::Bucket",
+        {
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        Match.object_like({"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}})
+                    ]
+                }
+            }
+        },
+    )
+    assert len(logs_buckets) == 1
+
+
+def test_retain_policy_keeps_buckets_logs_and_key(retained: Template) -> None:
+    for resource_type in ("AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::KMS::Key"):
+        resources = retained.find_resources(resource_type)
+        assert resources
+        assert {r["DeletionPolicy"] for r in resources.values()} == {"Retain"}, resource_type
+    retained.resource_count_is("Custom::S3AutoDeleteObjects", 0)
+
+
+def test_destroy_policy_empties_and_deletes_buckets(destroyed: Template) -> None:
+    buckets = destroyed.find_resources("AWS::S3::Bucket")
+    assert {r["DeletionPolicy"] for r in buckets.values()} == {"Delete"}
+    destroyed.resource_count_is("Custom::S3AutoDeleteObjects", 2)
+    destroyed.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like({"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}})
+                ]
+            },
+            "BucketName": Match.any_value(),
+        },
+    )
+
+
+def test_log_groups_have_mwaa_names_retention_and_key(retained: Template) -> None:
+    for suffix in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker"):
+        retained.has_resource_properties(
+            "AWS::Logs::LogGroup",
+            {
+                "LogGroupName": f"airflow-env-a-{suffix}",
+                "RetentionInDays": 365,
+                "KmsKeyId": Match.any_value(),
+            },
+        )
+    retained.resource_count_is("AWS::Logs::LogGroup", 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "part"),
+    [("Env_A", "env-a"), ("x" * 80, "x" * 27), ("MWAA-prod", "mwaa-prod")],
+)
+def test_bucket_name_part_is_valid_for_s3(name: str, part: str) -> None:
+    assert bucket_name_part(name) == part
+    longest = f"airflow-{part}-123456789012-ap-southeast-4"
+    assert len(longest) <= 63
+
+
+def test_retention_days_maps_every_accepted_value_and_rejects_others() -> None:
+    assert retention_days(14) == logs.RetentionDays.TWO_WEEKS
+    assert retention_days(3653) == logs.RetentionDays.TEN_YEARS
+    with pytest.raises(ValueError, match="15 days"):
+        retention_days(15)
