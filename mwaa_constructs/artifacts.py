@@ -140,15 +140,17 @@ def check_startup_script(path: Path) -> None:
         raise ArtifactError(f"{path}: " + "; ".join(problems))
 
 
+def list_plugin_files(plugins_dir: Path) -> list[str]:
+    """Files zipped into plugins.zip: the deployable files, without the folder's README."""
+    return [name for name in list_dag_files(plugins_dir) if name.lower() != "readme.md"]
+
+
 def build_plugins_zip(plugins_dir: Path, size_limit: int = PLUGINS_SIZE_LIMIT) -> tuple[Path, str]:
     """Zip ``plugins_dir`` with its modules at the root, byte-identically for the same content
     (sorted entries, fixed timestamps and modes), into a folder named after the content hash,
     reused when it exists. Returns the folder and the hash."""
-    files = list_dag_files(plugins_dir)
-    digest = hashlib.sha256()
-    for name in files:
-        digest.update(name.encode() + b"\0" + (plugins_dir / name).read_bytes() + b"\0")
-    content_hash = digest.hexdigest()
+    files = list_plugin_files(plugins_dir)
+    content_hash = _hash_files(plugins_dir, files)
     out_dir = Path(tempfile.gettempdir()) / "mwaa-plugins" / content_hash
     target = out_dir / "plugins.zip"
     if not target.exists():
@@ -222,7 +224,7 @@ class AirflowArtifacts(Construct):
         self.plugins: S3ObjectVersion | None = None
         self.requirements: S3ObjectVersion | None = None
         self.startup_script: S3ObjectVersion | None = None
-        if plugins_dir is not None and list_dag_files(plugins_dir):
+        if plugins_dir is not None and list_plugin_files(plugins_dir):
             folder, digest = build_plugins_zip(plugins_dir)
             self.plugins = self._deploy_file(
                 "Plugins", "plugins/", "plugins.zip", s3deploy.Source.asset(str(folder)), digest

@@ -41,9 +41,7 @@ class AirflowLogGroups(Construct):
                 removal_policy=removal_policy,
             )
 
-    @property
-    def log_group_names(self) -> list[str]:
-        return [group.log_group_name for group in self.log_groups.values()]
+        self.log_group_names: list[str] = [rules.log_group_name(environment_name, c) for c in self.log_groups]
 
 
 def retention_days(days: int) -> logs.RetentionDays:

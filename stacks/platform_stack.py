@@ -136,9 +136,7 @@ class MwaaPlatformStack(cdk.Stack):
             "WebserverUrl": cdk.Fn.join("", ["https://", environment.webserver_url]),
             "DagBucketName": dag_bucket.bucket.bucket_name,
             "ExecutionRoleArn": environment.role.role_arn,
-            "LogGroupNames": ",".join(
-                group.log_group_name for group in environment.log_groups.log_groups.values()
-            ),
+            "LogGroupNames": ",".join(environment.log_groups.log_group_names),
             "WebLoginTokenCommand": (
                 f"aws mwaa create-web-login-token --name {profile.environment_name} --region {self.region}"
             ),

@@ -126,7 +126,7 @@ def test_all_five_log_types_set_enabled_and_level(customer_key) -> None:
 
 
 def test_environment_waits_for_log_groups_and_role_policy(customer_key) -> None:
-    stack, environment, template = customer_key
+    _stack, _environment, template = customer_key
     (resource,) = template.find_resources("AWS::MWAA::Environment").values()
     depends = set(resource["DependsOn"])
     log_group_ids = set(
@@ -144,7 +144,7 @@ def test_environment_waits_for_log_groups_and_role_policy(customer_key) -> None:
 
 
 def test_role_trust_is_scoped_to_this_account_and_environment(customer_key) -> None:
-    _, environment, template = customer_key
+    _, _environment, template = customer_key
     roles = template.find_resources(
         "AWS::IAM::Role", {"Properties": {"Description": Match.string_like_regexp("MWAA")}}
     )

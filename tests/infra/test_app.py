@@ -1,0 +1,143 @@
+"""The shipped profiles end to end: cdk-nag, cfn-lint, outputs, determinism, bad profiles."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from app import build_app
+from tests.infra.conftest import ROOT, cdk_context
+
+PROFILES = ("dev", "prod")
+
+
+def _synth(profile: str, outdir: Path) -> tuple[cdk.Stack, Path]:
+    app = cdk.App(context={**cdk_context(), "profile": profile}, outdir=str(outdir))
+    stack = build_app(app)
+    app.synth()
+    return stack, outdir / f"{stack.artifact_id}.template.json"
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[cdk.Stack, Path]]:
+    return {p: _synth(p, tmp_path_factory.mktemp(p)) for p in PROFILES}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_cfn_lint_reports_nothing(synthesized, profile: str) -> None:
+    _, template = synthesized[profile]
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(template)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_cdk_nag_has_no_unacknowledged_finding(synthesized, profile: str) -> None:
+    stack, _ = synthesized[profile]
+    report = AwsSolutionsChecks().validate_scope(stack)
+    assert report.success, [
+        (v.rule_name, [r.resource_logical_id for r in v.violating_resources]) for v in report.violations
+    ]
+
+
+def test_dev_profile_is_low_cost_and_destroyable(synthesized) -> None:
+    stack, path = synthesized["dev"]
+    template = Template.from_json(json.loads(path.read_text()))
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
+    template.resource_count_is("AWS::KMS::Key", 0)
+    buckets = template.find_resources("AWS::S3::Bucket")
+    assert {b["DeletionPolicy"] for b in buckets.values()} == {"Delete"}
+    template.has_resource_properties("AWS::MWAA::Environment", {"WebserverAccessMode": "PUBLIC_ONLY"})
+    assert not stack.termination_protection
+
+
+def test_prod_profile_is_retained_private_and_protected(synthesized) -> None:
+    stack, path = synthesized["prod"]
+    template = Template.from_json(json.loads(path.read_text()))
+    template.resource_count_is("AWS::EC2::NatGateway", 2)
+    template.has_resource(
+        "AWS::KMS::Key", {"DeletionPolicy": "Retain", "Properties": {"EnableKeyRotation": True}}
+    )
+    for resource_type in ("AWS::S3::Bucket", "AWS::Logs::LogGroup"):
+        assert {r["DeletionPolicy"] for r in template.find_resources(resource_type).values()} == {"Retain"}
+    template.has_resource_properties(
+        "AWS::MWAA::Environment",
+        {
+            "WebserverAccessMode": "PRIVATE_ONLY",
+            "KmsKey": Match.any_value(),
+            "WorkerReplacementStrategy": "GRACEFUL",
+        },
+    )
+    assert stack.termination_protection
+
+
+def test_outputs_name_the_environment_and_how_to_log_in(synthesized) -> None:
+    _, path = synthesized["prod"]
+    outputs = json.loads(path.read_text())["Outputs"]
+    assert set(outputs) >= {
+        "EnvironmentName",
+        "EnvironmentArn",
+        "WebserverUrl",
+        "DagBucketName",
+        "ExecutionRoleArn",
+        "LogGroupNames",
+        "WebLoginTokenCommand",
+    }
+    assert outputs["LogGroupNames"]["Value"].split(",") == [
+        f"airflow-mwaa-prod-{c}" for c in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker")
+    ]
+    assert "create-web-login-token --name mwaa-prod" in json.dumps(outputs["WebLoginTokenCommand"])
+
+
+def test_environment_waits_for_the_first_dag_upload(synthesized) -> None:
+    _, path = synthesized["dev"]
+    resources = json.loads(path.read_text())["Resources"]
+    (environment,) = [r for r in resources.values() if r["Type"] == "AWS::MWAA::Environment"]
+    dag_deployments = [
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"] == "Custom::CDKBucketDeployment"
+        and r["Properties"]["DestinationBucketKeyPrefix"] == "dags/"
+    ]
+    assert len(dag_deployments) == 1
+    assert dag_deployments[0] in environment["DependsOn"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_synthesis_is_deterministic(synthesized, tmp_path: Path, profile: str) -> None:
+    _, first = synthesized[profile]
+    _, second = _synth(profile, tmp_path)
+    comparison = filecmp.dircmp(first.parent, second.parent, ignore=["tree.json"])
+    assert first.read_bytes() == second.read_bytes()
+    assert sorted(comparison.left_only + comparison.right_only) == []
+    assert comparison.diff_files == []
+
+
+def test_a_bad_profile_stops_the_app_with_a_short_message(tmp_path: Path) -> None:
+    context = cdk_context()
+    context["profiles"]["dev"]["max_workers"] = 40
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={
+            "CDK_CONTEXT_JSON": json.dumps(context),
+            "CDK_OUTDIR": str(tmp_path / "out"),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert result.returncode == 1
+    assert "profile 'dev' is invalid" in result.stderr
+    assert "max_workers: got 40" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.template.json"))

@@ -1,0 +1,250 @@
+"""Artifacts on real synthesized templates: what triggers an environment update and what not,
+and the synth-time guardrails on each artifact."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from mwaa_constructs.artifacts import (
+    ArtifactError,
+    build_plugins_zip,
+    check_dags,
+    check_requirements,
+    check_startup_script,
+    list_dag_files,
+)
+from platform_config import load_profile
+from stacks.layout import artifact_sources
+from stacks.platform_stack import MwaaPlatformStack
+from tests.infra.conftest import cdk_context, copy_sources
+
+CONSTRAINT = (
+    '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.0.6/constraints-3.12.txt"'
+)
+
+
+def _template(root: Path) -> dict[str, Any]:
+    context = cdk_context()
+    app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(root / "cdk.out"))
+    stack = MwaaPlatformStack(
+        app, "MwaaPlatform", profile=load_profile(context["profiles"], "dev"), sources=artifact_sources(root)
+    )
+    app.synth()
+    return json.loads((root / "cdk.out" / f"{stack.artifact_id}.template.json").read_text())
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return {value["Ref"]}
+        if "Fn::GetAtt" in value:
+            return {value["Fn::GetAtt"][0]}
+        return set().union(*(_references(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_references(v) for v in value)) if value else set()
+    return set()
+
+
+def environment_inputs(template: dict[str, Any]) -> dict[str, Any]:
+    """The environment resource and everything it reads, directly or through references."""
+    resources = template["Resources"]
+    (start,) = [k for k, r in resources.items() if r["Type"] == "AWS::MWAA::Environment"]
+    seen: dict[str, Any] = {}
+    pending = [start]
+    while pending:
+        logical_id = pending.pop()
+        if logical_id in seen or logical_id not in resources:
+            continue
+        resource = resources[logical_id]
+        seen[logical_id] = resource.get("Properties", {})
+        pending.extend(_references(resource.get("Properties", {})))
+    return seen
+
+
+def _environment(template: dict[str, Any]) -> dict[str, Any]:
+    (env,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::MWAA::Environment"]
+    return env["Properties"]
+
+
+def _dag_source_keys(template: dict[str, Any]) -> list[str]:
+    (deployment,) = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "Custom::CDKBucketDeployment"
+        and r["Properties"]["DestinationBucketKeyPrefix"] == "dags/"
+    ]
+    return deployment["SourceObjectKeys"]
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    root = copy_sources(tmp_path_factory.mktemp("baseline"))
+    return root, _template(root)
+
+
+def _variant(baseline_root: Path, tmp_path: Path) -> Path:
+    root = copy_sources(tmp_path)
+    assert list_dag_files(root / "dags") == list_dag_files(baseline_root / "dags")
+    return root
+
+
+def test_dag_edits_additions_and_removals_leave_the_environment_alone(baseline, tmp_path: Path) -> None:
+    base_root, base = baseline
+    root = _variant(base_root, tmp_path)
+    dag = root / "dags" / "movie_list_dag.py"
+    dag.write_text(dag.read_text() + "\n# edited\n")
+    (root / "dags" / "another_dag.py").write_text("from airflow.sdk import dag\n")
+    removable = [f for f in list_dag_files(root / "dags") if f.endswith(".py") and f != "movie_list_dag.py"]
+    (root / "dags" / removable[0]).unlink()
+
+    changed = _template(root)
+    assert _dag_source_keys(changed) != _dag_source_keys(base)  # the DAG upload did change
+    assert environment_inputs(changed) == environment_inputs(base)
+
+
+@pytest.mark.parametrize(
+    ("artifact", "edit", "property_name"),
+    [
+        (
+            "plugins",
+            lambda r: (r / "runtime" / "plugins" / "extra_module.py").write_text("X = 1\n"),
+            "PluginsS3ObjectVersion",
+        ),
+        (
+            "requirements",
+            lambda r: (r / "runtime" / "mwaa-requirements.txt").write_text(
+                f"{CONSTRAINT}\nsimplejson==3.20.1\n"
+            ),
+            "RequirementsS3ObjectVersion",
+        ),
+        (
+            "startup",
+            lambda r: (r / "runtime" / "startup.sh").write_text("#!/bin/bash\nexport EXTRA=1\n"),
+            "StartupScriptS3ObjectVersion",
+        ),
+    ],
+)
+def test_content_changes_reach_the_object_version_inputs(
+    baseline, tmp_path: Path, artifact, edit, property_name
+) -> None:
+    base_root, base = baseline
+    root = _variant(base_root, tmp_path)
+    edit(root)
+    changed = _template(root)
+    version_of = lambda t: _references(_environment(t)[property_name])  # noqa: E731
+    (resource_id,) = version_of(changed)
+    assert version_of(base) == {resource_id}
+    assert changed["Resources"][resource_id]["Properties"] != base["Resources"][resource_id]["Properties"], (
+        artifact
+    )
+    others = {"PluginsS3ObjectVersion", "RequirementsS3ObjectVersion", "StartupScriptS3ObjectVersion"} - {
+        property_name
+    }
+    for other in others:
+        (other_id,) = version_of_other = _references(_environment(changed)[other])
+        assert changed["Resources"][other_id] == base["Resources"][other_id], (other, version_of_other)
+    assert _dag_source_keys(changed) == _dag_source_keys(base)
+
+
+def test_touching_files_changes_nothing(baseline, tmp_path: Path) -> None:
+    base_root, base = baseline
+    root = _variant(base_root, tmp_path)
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            os.utime(path, (1_000_000_000, 1_000_000_000))
+            path.chmod(0o600)
+    assert _template(root) == base
+
+
+def test_plugins_zip_is_byte_identical_and_rooted(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    (plugins / "operators").mkdir(parents=True)
+    (plugins / "operators" / "custom.py").write_text("VALUE = 1\n")
+    (plugins / "top.py").write_text("import operators\n")
+    (plugins / "operators" / "__pycache__").mkdir()
+    (plugins / "operators" / "__pycache__" / "custom.cpython-312.pyc").write_bytes(b"\0")
+    folder, digest = build_plugins_zip(plugins)
+    first = (folder / "plugins.zip").read_bytes()
+    (folder / "plugins.zip").unlink()
+    os.utime(plugins / "top.py", (2_000_000_000, 2_000_000_000))
+    folder_again, digest_again = build_plugins_zip(plugins)
+    assert (folder_again / "plugins.zip").read_bytes() == first and digest_again == digest
+    with zipfile.ZipFile(folder / "plugins.zip") as archive:
+        assert archive.namelist() == ["operators/custom.py", "top.py"]
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_oversized_plugins_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "big.py").write_bytes(os.urandom(4096))
+    with pytest.raises(ArtifactError, match="plugins.zip is .* bytes; MWAA allows at most 1024"):
+        build_plugins_zip(tmp_path, size_limit=1024)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("simplejson==3.20.1\n", "missing the constraint line"),
+        (
+            '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt"\n',
+            "not the one for Airflow 3.0.6",
+        ),
+        (
+            '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.0.6/constraints-3.11.txt"\n',
+            "not the one for Airflow 3.0.6",
+        ),
+        (f"{CONSTRAINT}\nsimplejson>=3\n", "line 2: 'simplejson>=3' is neither pinned"),
+        (f"{CONSTRAINT}\n--extra-index-url https://example.com/simple\n", "only --constraint"),
+    ],
+)
+def test_bad_requirements_are_rejected(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "mwaa-requirements.txt"
+    path.write_text(content)
+    with pytest.raises(ArtifactError, match=message) as error:
+        check_requirements(path, "3.0.6")
+    assert str(path) in str(error.value)
+
+
+def test_good_requirements_pass(tmp_path: Path) -> None:
+    path = tmp_path / "mwaa-requirements.txt"
+    path.write_text(f"# comment\n{CONSTRAINT}\nsimplejson==3.20.1\napache-airflow-providers-slack\n")
+    check_requirements(path, "3.0.6", known_packages=frozenset({"apache-airflow-providers-slack"}))
+    check_requirements(artifact_sources().requirements_file, "3.0.6")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"export A=1\n", "no shebang"), (b"#!/bin/bash\r\nexport A=1\r\n", "CRLF")],
+)
+def test_bad_startup_scripts_are_rejected(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "startup.sh"
+    path.write_bytes(content)
+    with pytest.raises(ArtifactError, match=message):
+        check_startup_script(path)
+
+
+def test_a_dag_folder_without_a_dag_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "test_dag.py").write_text("from airflow.sdk import DAG\n")  # excluded: a test file
+    with pytest.raises(ArtifactError, match="no DAG found"):
+        check_dags(tmp_path, list_dag_files(tmp_path))
+
+
+def test_caches_and_tests_are_not_deployed(tmp_path: Path) -> None:
+    for name in (
+        "dag.py",
+        "lib/util.py",
+        "lib/__pycache__/util.cpython-312.pyc",
+        "tests/test_dag.py",
+        "test_x.py",
+        "conftest.py",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert list_dag_files(tmp_path) == ["dag.py", "lib/util.py"]
