@@ -18,4 +18,4 @@ def environment_name(default: str = "local") -> str:
 
 class EnvironmentMacrosPlugin(AirflowPlugin):
     name = "environment_macros"
-    macros = [environment_name]
+    macros = [environment_name]  # noqa: RUF012 (the AirflowPlugin API is a class-level list)

@@ -183,7 +183,7 @@ def test_plugins_zip_is_byte_identical_and_rooted(tmp_path: Path) -> None:
 
 def test_oversized_plugins_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "big.py").write_bytes(os.urandom(4096))
-    with pytest.raises(ArtifactError, match="plugins.zip is .* bytes; MWAA allows at most 1024"):
+    with pytest.raises(ArtifactError, match=r"plugins\.zip is \d+ bytes; MWAA allows at most 1024"):
         build_plugins_zip(tmp_path, size_limit=1024)
 
 
