@@ -282,7 +282,7 @@ class AirflowEnvironment(EnvironmentBase):
         def fail(setting: str, value: object, allowed: str) -> None:
             raise ValueError(f"AirflowEnvironment {setting}: got {value!r}; {allowed}")
 
-        if not rules.ENVIRONMENT_NAME_PATTERN.match(environment_name):
+        if not rules.ENVIRONMENT_NAME_PATTERN.fullmatch(environment_name):
             fail(
                 "environment_name",
                 environment_name,
@@ -307,13 +307,13 @@ class AirflowEnvironment(EnvironmentBase):
                 f"allowed: {', '.join(rules.WEBSERVER_ACCESS_MODES)}",
             )
         window = weekly_maintenance_window_start
-        if window is not None and not rules.MAINTENANCE_WINDOW_PATTERN.match(window):
+        if window is not None and not rules.MAINTENANCE_WINDOW_PATTERN.fullmatch(window):
             fail("weekly_maintenance_window_start", window, "expected DAY:HH:MM, minutes 00 or 30")
         for component, level in logging.items():
             if component not in rules.LOG_COMPONENTS or (level is not None and level not in rules.LOG_LEVELS):
                 fail(f"logging[{component!r}]", level, f"levels: {', '.join(rules.LOG_LEVELS)} or None")
         for key, value in options.items():
-            if not rules.CONFIG_OPTION_KEY_PATTERN.match(key) or not isinstance(value, str):
+            if not rules.CONFIG_OPTION_KEY_PATTERN.fullmatch(key) or not isinstance(value, str):
                 fail(f"airflow_configuration_options[{key!r}]", value, "string values, 'section.option' keys")
         return rules.ENVIRONMENT_CLASSES[environment_class]
 

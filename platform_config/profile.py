@@ -24,6 +24,7 @@ LOG_DISABLED = "DISABLED"
 
 _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_CIDR_PATTERN = re.compile(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?")
 _VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 _SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 _DAG_PATH_PATTERN = re.compile(r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$")
@@ -125,8 +126,14 @@ class _Reader:
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
         self.problems: list[str] = []
+        self.failed: set[str] = set()
 
     def fail(self, setting: str, value: object, allowed: str) -> None:
+        # One problem per setting: a value already rejected (e.g. for its type) is not reported
+        # again through the default that replaced it.
+        if setting in self.failed:
+            return
+        self.failed.add(setting)
         self.problems.append(f"{setting}: got {_show(value)}; {allowed}")
 
     def unknown_keys(self, raw: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
@@ -173,16 +180,16 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
 
     account = r.typed(raw, "account", str, None)  # type: ignore[arg-type]
     if account is not None:
-        r.check("account", account, _ACCOUNT_PATTERN.match, "expected a 12-digit AWS account id")
+        r.check("account", account, _ACCOUNT_PATTERN.fullmatch, "expected a 12-digit AWS account id")
     region = r.typed(raw, "region", str, None)  # type: ignore[arg-type]
     if region is not None:
-        r.check("region", region, _REGION_PATTERN.match, "expected a region code like 'eu-west-1'")
+        r.check("region", region, _REGION_PATTERN.fullmatch, "expected a region code like 'eu-west-1'")
 
     environment_name = r.typed(raw, "environment_name", str, f"mwaa-{name}")
     r.check(
         "environment_name",
         environment_name,
-        rules.ENVIRONMENT_NAME_PATTERN.match,
+        rules.ENVIRONMENT_NAME_PATTERN.fullmatch,
         "expected 1-80 characters: a letter, then letters, digits, '-' or '_'",
     )
 
@@ -213,7 +220,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
         f"{environment_class} allows {lo} to {hi} schedulers",
     )
     min_webservers = r.typed(raw, "min_webservers", int, sizing.default_webservers)
-    max_webservers = r.typed(raw, "max_webservers", int, sizing.default_webservers)
+    max_webservers = r.typed(raw, "max_webservers", int, max(min_webservers, sizing.default_webservers))
     lo, hi = sizing.webservers
     for key, value in (("min_webservers", min_webservers), ("max_webservers", max_webservers)):
         r.check(key, value, lambda v: lo <= v <= hi, f"{environment_class} allows {lo} to {hi}")
@@ -221,7 +228,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
         r.fail("min_webservers", min_webservers, f"must not exceed max_webservers ({max_webservers})")
 
     min_workers = r.typed(raw, "min_workers", int, 1)
-    max_workers = r.typed(raw, "max_workers", int, sizing.default_max_workers)
+    max_workers = r.typed(raw, "max_workers", int, max(min_workers, sizing.default_max_workers))
     top = sizing.max_workers
     for key, value in (("min_workers", min_workers), ("max_workers", max_workers)):
         r.check(key, value, lambda v: 1 <= v <= top, f"{environment_class} allows 1 to {top}")
@@ -270,7 +277,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
         r.check(
             "weekly_maintenance_window_start",
             window,
-            rules.MAINTENANCE_WINDOW_PATTERN.match,
+            rules.MAINTENANCE_WINDOW_PATTERN.fullmatch,
             "expected DAY:HH:MM in UTC with DAY in MON..SUN and minutes 00 or 30, e.g. 'TUE:03:30'",
         )
     strategy = r.typed(raw, "worker_replacement_strategy", str, None)  # type: ignore[arg-type]
@@ -286,7 +293,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
     r.check(
         "dag_s3_path",
         dag_s3_path,
-        _DAG_PATH_PATTERN.match,
+        _DAG_PATH_PATTERN.fullmatch,
         "expected a relative S3 prefix such as 'dags' (no leading or trailing '/')",
     )
     noncurrent_days = r.typed(raw, "noncurrent_version_expiration_days", int, 90)
@@ -369,6 +376,8 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
 
     vpc_cidr = r.typed(net, "vpc_cidr", str, "10.192.0.0/16", "network.")
     try:
+        if not _CIDR_PATTERN.fullmatch(vpc_cidr):
+            raise ValueError(vpc_cidr)
         cidr = ipaddress.IPv4Network(vpc_cidr, strict=True)
         if not 16 <= cidr.prefixlen <= 24:
             r.fail("network.vpc_cidr", vpc_cidr, "expected a prefix length from /16 to /24")
@@ -379,7 +388,7 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
     subnet_ids_raw = net.get("subnet_ids", [])
     subnet_ids: tuple[str, ...] = ()
     if mode == "existing":
-        if vpc_id is None or not _VPC_ID_PATTERN.match(vpc_id):
+        if vpc_id is None or not _VPC_ID_PATTERN.fullmatch(vpc_id):
             r.fail("network.vpc_id", vpc_id, "mode 'existing' needs a VPC id like 'vpc-0abc...'")
         if not isinstance(subnet_ids_raw, list) or len(subnet_ids_raw) != 2:
             r.fail(
@@ -387,7 +396,7 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
                 "mode 'existing' needs exactly 2 private subnet ids in different AZs",
             )  # fmt: skip
         else:
-            bad = [s for s in subnet_ids_raw if not (isinstance(s, str) and _SUBNET_ID_PATTERN.match(s))]
+            bad = [s for s in subnet_ids_raw if not (isinstance(s, str) and _SUBNET_ID_PATTERN.fullmatch(s))]
             if bad:
                 r.fail("network.subnet_ids", bad, "expected subnet ids like 'subnet-0abc...'")
             elif subnet_ids_raw[0] == subnet_ids_raw[1]:
@@ -436,7 +445,8 @@ def _read_configuration_options(r: _Reader, raw: Mapping[str, Any]) -> dict[str,
     options: dict[str, str] = {}
     for key, value in given.items():
         setting = f"airflow_configuration_options.{key}"
-        if len(key) > rules.CONFIG_OPTION_KEY_MAX_LENGTH or not rules.CONFIG_OPTION_KEY_PATTERN.match(key):
+        too_long = len(key) > rules.CONFIG_OPTION_KEY_MAX_LENGTH
+        if too_long or not rules.CONFIG_OPTION_KEY_PATTERN.fullmatch(key):
             r.fail(
                 setting, key,
                 "keys are 'section.option' in lower case (a-z, 0-9, '.', '_'), at most 64 characters",
@@ -463,12 +473,12 @@ def _read_tags(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
         r.fail("tags", f"{len(given)} tags", f"at most {_MAX_TAGS} tags")
     tags: dict[str, str] = {}
     for key, value in given.items():
-        if not _TAG_KEY_PATTERN.match(key) or key.lower().startswith("aws:"):
+        if not _TAG_KEY_PATTERN.fullmatch(key) or key.lower().startswith("aws:"):
             r.fail(
                 f"tags.{key}", key,
                 "keys are 1-128 letters, digits, spaces or _.:/=+-@ and must not start with 'aws:'",
             )  # fmt: skip
-        elif not isinstance(value, str) or not _TAG_VALUE_PATTERN.match(value):
+        elif not isinstance(value, str) or not _TAG_VALUE_PATTERN.fullmatch(value):
             r.fail(f"tags.{key}", value, "values are strings of 0-256 letters, digits, spaces or _.:/=+-@")
         else:
             tags[key] = value
