@@ -15,11 +15,15 @@ from cdk_nag import AwsSolutionsChecks
 from mwaa_constructs import ArtifactError
 from platform_config import ProfileError, load_profile
 from stacks import MwaaPlatformStack
+from stacks.data_plane_stack import SampleDataStack
 from stacks.layout import artifact_sources, print_summary
 
 
 def build_app(app: cdk.App) -> MwaaPlatformStack:
-    """Build every stack of the profile selected by the ``profile`` context value."""
+    """Build every stack of the profile selected by the ``profile`` context value.
+
+    Returns the platform stack; with ``sample_data`` on, a ``SampleDataStack`` that depends on
+    it is added to the app as well."""
     profile = load_profile(app.node.try_get_context("profiles"), app.node.try_get_context("profile"))
     env = cdk.Environment(account=profile.account, region=profile.region)
     stack = MwaaPlatformStack(
@@ -31,12 +35,34 @@ def build_app(app: cdk.App) -> MwaaPlatformStack:
         profile=profile,
         sources=artifact_sources(),
     )
+    if profile.sample_data:
+        SampleDataStack(
+            app,
+            "MwaaSampleData",
+            stack_name=f"{profile.environment_name}-sample-data",
+            description=f"Sample data plane of movie-list-dag on {profile.environment_name}",
+            env=env if profile.account or profile.region else None,
+            termination_protection=profile.termination_protection,
+            tags=dict(profile.tags),
+            vpc=stack.network.vpc,
+            subnets=stack.network.private_subnets,
+            client_security_group=stack.network.security_group,
+            dag_bucket=stack.dag_bucket.bucket,
+            dag_s3_path=profile.dag_s3_path,
+            execution_role_arn=stack.airflow_environment.role.role_arn,
+            name_prefix=profile.environment_name,
+            encryption_key=stack.key,
+            removal_policy=stack.removal_policy,
+        )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
 
 
 def main() -> int:
-    app = cdk.App()
+    # CDK's built-in CloudFormation schema validation takes about 3 s of every synth; `make test`
+    # runs cfn-lint over every template of every shipped profile instead, which checks the same
+    # schemas and more. cdk-nag still runs on every synth.
+    app = cdk.App(builtin_cloud_formation_validation=False)
     try:
         stack = build_app(app)
     except (ProfileError, ArtifactError) as error:

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAG_ID = "movie-list-dag"
+# The stand-in shown while the configuration is missing has an id of its own: Airflow records a
+# DAG's paused state the first time it sees the id, so the real DAG, first seen once the
+# configuration is deployed, starts unpaused and runs on its first schedule.
+UNCONFIGURED_DAG_ID = f"{DAG_ID}-not-configured"
 CONFIG_PATH = Path(__file__).resolve().with_name(CONFIG_FILE_NAME)
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 TAGS = ["movielens", "athena", "redshift"]
@@ -125,6 +129,9 @@ def build_dag(config: MovieListConfig) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,  # runs write the same S3 keys and replace the same table rows
+        # The sample is meant to run right after `cdk deploy`; a DAG of your own may keep
+        # the environment's default (dags_are_paused_at_creation).
+        is_paused_upon_creation=False,
         dagrun_timeout=DAGRUN_TIMEOUT,
         default_args=DEFAULT_ARGS,
         tags=TAGS,
@@ -224,13 +231,14 @@ def build_dag(config: MovieListConfig) -> DAG:
 def build_unconfigured_dag(reason: str) -> DAG:
     """A paused stand-in that says why the DAG cannot run, instead of an import error."""
     with DAG(
-        dag_id=DAG_ID,
+        dag_id=UNCONFIGURED_DAG_ID,
         description="Not configured: see the DAG docs",
         doc_md=(
             "### movie-list-dag is not configured\n\n"
             f"```\n{reason}\n```\n\n"
             f"The DAG reads its settings from `{CONFIG_FILE_NAME}` in the DAG folder, written "
-            "by the infrastructure deployment. Deploy it, then unpause the DAG."
+            "by the sample data plane (profile setting `sample_data`). Once it is deployed, "
+            f"`{DAG_ID}` replaces this stand-in and runs on its schedule."
         ),
         schedule=None,
         start_date=START_DATE,

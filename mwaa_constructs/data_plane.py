@@ -78,14 +78,17 @@ class SampleDataPlane(Construct):
       through the Data API and follow only its own statements; read the admin secret.
     - The DAG configuration (:attr:`dag_config`) written as ``movie_list_config.json`` into
       ``dag_s3_path/`` of ``dag_bucket`` at deploy time, its values resolved from the resources
-      above. MWAA syncs the DAG folder on its own: no environment update. The file stays when
-      the stack is deleted (deleting it would mean deleting the DAG prefix): the DAG then fails
-      at run time against the removed resources.
+      above. MWAA syncs the DAG folder on its own: no environment update. A deployment that
+      prunes the DAG prefix must leave this key alone (``AirflowArtifacts(keep_in_dag_folder=
+      (CONFIG_FILE_NAME,))``). The file stays when the stack is deleted (deleting it would mean
+      deleting the DAG prefix): the DAG then fails at run time against the removed resources.
 
     ``name_prefix`` (the environment name) names the Glue database, the Athena workgroup and the
     Redshift namespace and workgroup, sanitised to what each service allows, the same on every
     synth. ``removal_policy`` applies to every stateful resource; DESTROY also empties the
-    buckets and deletes the Athena workgroup with its saved queries.
+    buckets and deletes the Athena workgroup with its saved queries. RETAIN keeps them after the
+    stack is deleted, and their fixed names then collide with a new deployment of the same
+    environment name until they are deleted by hand.
     """
 
     def __init__(
@@ -408,10 +411,14 @@ class SampleDataPlane(Construct):
         data_objects = f"Resource::<{_logical_id(self.data_bucket)}.Arn>/{self.data_prefix}*"
         results_objects = f"Resource::<{_logical_id(self.data_bucket)}.Arn>/{ATHENA_RESULTS_PREFIX}*"
         grant = "Bucket.grant_read/grant_read_write limited to one prefix of the sample data bucket"
-        kms_findings = {
-            "Action::kms:GenerateDataKey*": f"{grant}: objects are encrypted with the platform key.",
-            "Action::kms:ReEncrypt*": f"{grant}: objects are encrypted with the platform key.",
-        }
+        kms_findings = (
+            {
+                "Action::kms:GenerateDataKey*": f"{grant}: objects are encrypted with the platform key.",
+                "Action::kms:ReEncrypt*": f"{grant}: objects are encrypted with the platform key.",
+            }
+            if self.data_bucket.encryption_key
+            else {}
+        )
 
         copy_findings = {
             "Action::s3:GetObject*": f"COPY reads the extract: {grant}.",
@@ -448,8 +455,8 @@ class SampleDataPlane(Construct):
             cdk.Acknowledgment(
                 id="AwsSolutions-SMG4",
                 reason="Sample data plane: rotating the Redshift admin password needs a rotation "
-                "function in the VPC and the endpoint in the secret; the secret is readable only by "
-                "the environment's execution role and its value appears in no template or output.",
+                "function in the VPC and the endpoint in the secret; the only grant on the secret "
+                "is the environment's execution role's, and its value is in no template or output.",
             )
         )
         self._acknowledge_deployment_handler()
@@ -476,9 +483,12 @@ class SampleDataPlane(Construct):
                 "Action::s3:DeleteObject*": f"{copy}: granted by CDK for pruning; prune is off.",
                 "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*":
                     f"{copy}: source objects are the CDK bootstrap asset bucket's.",
-                f"Resource::<{_logical_id(self._dag_bucket)}.Arn>/*": f"{copy}: destination objects.",
-                "Action::kms:GenerateDataKey*": f"{copy}: objects are encrypted with the bucket key.",
-                "Action::kms:ReEncrypt*": f"{copy}: objects are encrypted with the bucket key.",
+                f"Resource::{_nag_text(self, _arn_seen_from(self, self._dag_bucket))}/*":
+                    f"{copy}: destination objects.",
+                **({
+                    "Action::kms:GenerateDataKey*": f"{copy}: objects are encrypted with the bucket key.",
+                    "Action::kms:ReEncrypt*": f"{copy}: objects are encrypted with the bucket key.",
+                } if self._dag_bucket.encryption_key else {}),
             },
         )  # fmt: skip
         function = role.node.scope
@@ -496,6 +506,38 @@ def _logical_id(construct: Construct) -> str:
     """Logical id of an L2's CloudFormation resource, in its own stack ('' when imported)."""
     child = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
     return cdk.Stack.of(child).get_logical_id(child) if isinstance(child, cdk.CfnElement) else ""
+
+
+def _arn_seen_from(scope: Construct, bucket: s3.IBucket) -> object:
+    """``bucket``'s ARN as the template of ``scope``'s stack holds it: an ``Fn::ImportValue``
+    when the bucket belongs to another stack (the same export CDK creates for the reference)."""
+    owner = cdk.Stack.of(bucket)
+    if owner is not cdk.Stack.of(scope) and isinstance(bucket.node.default_child, cdk.CfnResource):
+        return owner.export_value(bucket.bucket_arn)
+    return bucket.bucket_arn
+
+
+def _nag_text(scope: Construct, value: object) -> str:
+    """A value as cdk-nag writes it in a finding id: ``<Id.Attr>`` for Fn::GetAtt, ``<Id>`` for
+    Ref, the export name for Fn::ImportValue, Fn::Join joined."""
+
+    def flatten(node: object) -> str:
+        if isinstance(node, str):
+            return node.replace("${", "<").replace("}", ">")
+        if isinstance(node, dict):
+            if "Fn::Join" in node:
+                separator, items = node["Fn::Join"]
+                return separator.join(flatten(item) for item in items)
+            if "Fn::GetAtt" in node:
+                resource, attribute = node["Fn::GetAtt"]
+                return f"<{flatten(resource)}.{flatten(attribute)}>"
+            if "Fn::ImportValue" in node:
+                return flatten(node["Fn::ImportValue"])
+            if "Ref" in node:
+                return f"<{flatten(node['Ref'])}>"
+        return json.dumps(node, separators=(",", ":"))
+
+    return flatten(cdk.Stack.of(scope).resolve(value))
 
 
 def _acknowledge_iam5(scope: Construct, findings: dict[str, str]) -> None:

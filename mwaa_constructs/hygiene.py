@@ -28,7 +28,7 @@ class DropRedundantDependsOn:
         scope = node.node.path.rsplit("/", 1)[0] + "/"
         for target in node.obtain_dependencies():
             if _is_role_under(target, scope):
-                node.remove_dependency(target)
+                node.remove_resource_dependency(target)
         if any(
             _is_role_under(child, scope) for dep in node.node.dependencies for child in dep.node.find_all()
         ):

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mwaa_constructs.data_plane import SampleDataPlane
+from mwaa_constructs.hygiene import DropRedundantDependsOn
 
 
 class SampleDataStack(cdk.Stack):
@@ -63,6 +64,8 @@ class SampleDataStack(cdk.Stack):
             removal_policy=removal_policy,
             name_prefix=name_prefix,
         )
+
+        cdk.Aspects.of(self).add(DropRedundantDependsOn())
 
         outputs = {
             "DataBucketName": self.data_plane.data_bucket.bucket_name,

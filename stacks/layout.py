@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
+import aws_cdk as cdk
+
 from stacks.platform_stack import ArtifactSources, MwaaPlatformStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +28,9 @@ def artifact_sources(root: Path = ROOT) -> ArtifactSources:
 def print_summary(stack: MwaaPlatformStack, file: TextIO) -> None:
     """What ``make synth`` prints: the environment and each artifact with its content hash."""
     p = stack.profile
-    print(f"profile {p.name}: stack {stack.stack_name}", file=file)
+    stacks = [child for child in stack.node.scope.node.children if isinstance(child, cdk.Stack)]
+    names = ", ".join(f"{s.stack_name} ({s.node.id})" for s in stacks)
+    print(f"profile {p.name}: stacks {names}", file=file)
     print(
         f"  environment {p.environment_name}: Airflow {p.airflow_version} (Python {p.python_version}), "
         f"{p.environment_class}, workers {p.min_workers}-{p.max_workers}, schedulers {p.schedulers}",

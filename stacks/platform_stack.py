@@ -15,6 +15,7 @@ from mwaa_constructs import (
     AirflowNetwork,
     DagBucket,
 )
+from mwaa_constructs.data_plane import CONFIG_FILE_NAME as DAG_CONFIG_FILE_NAME
 from mwaa_constructs.hygiene import DropRedundantDependsOn
 from mwaa_constructs.log_groups import retention_days
 from platform_config import Profile
@@ -62,6 +63,8 @@ class MwaaPlatformStack(cdk.Stack):
             mode=profile.network.mode,
             vpc_cidr=profile.network.vpc_cidr,
             nat_gateways=profile.network.nat_gateways,
+            # Redshift Serverless of the sample data plane needs a third zone; MWAA keeps two.
+            availability_zones=3 if profile.sample_data else 2,
             vpc_id=profile.network.vpc_id,
             subnet_ids=profile.network.subnet_ids,
             flow_log_retention=retention,
@@ -87,6 +90,8 @@ class MwaaPlatformStack(cdk.Stack):
             requirements_file=sources.requirements_file,
             startup_script=sources.startup_script,
             known_packages=sources.known_packages,
+            # Written by the sample data plane's own deployment: never pruned by the DAG upload.
+            keep_in_dag_folder=(DAG_CONFIG_FILE_NAME,),
         )
         environment = AirflowEnvironment(
             self,
@@ -120,6 +125,7 @@ class MwaaPlatformStack(cdk.Stack):
         environment.add_dependency_on_artifact(artifacts.dags_deployment)
 
         self.profile = profile
+        self.removal_policy = removal_policy
         self.network = network
         self.key = key
         self.dag_bucket = dag_bucket

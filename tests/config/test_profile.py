@@ -933,7 +933,7 @@ def test_shipped_dev_profile(shipped_profiles: dict[str, Any]) -> None:
     assert (dev.network.mode, dev.network.nat_gateways) == ("nat", 1)
     assert dev.removal_policy == "destroy"
     assert dev.termination_protection is False
-    assert dev.sample_data is False
+    assert dev.sample_data is True  # the sample data plane is on in dev
 
 
 def test_shipped_prod_profile(shipped_profiles: dict[str, Any]) -> None:
