@@ -25,6 +25,7 @@ from constructs import Construct
 
 from mwaa_constructs import rules
 from mwaa_constructs.environment import S3ObjectVersion
+from mwaa_constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge_bucket_deployment
 
 # Never deployed: byte-code caches, test files and editor/OS litter.
 DAG_EXCLUDES = (
@@ -145,11 +146,13 @@ def list_plugin_files(plugins_dir: Path) -> list[str]:
     return [name for name in list_dag_files(plugins_dir) if name.lower() != "readme.md"]
 
 
-def build_plugins_zip(plugins_dir: Path, size_limit: int = PLUGINS_SIZE_LIMIT) -> tuple[Path, str]:
+def build_plugins_zip(
+    plugins_dir: Path, size_limit: int = PLUGINS_SIZE_LIMIT, files: list[str] | None = None
+) -> tuple[Path, str]:
     """Zip ``plugins_dir`` with its modules at the root, byte-identically for the same content
     (sorted entries, fixed timestamps and modes), into a folder named after the content hash,
     reused when it exists. Returns the folder and the hash."""
-    files = list_plugin_files(plugins_dir)
+    files = list_plugin_files(plugins_dir) if files is None else files
     content_hash = _hash_files(plugins_dir, files)
     out_dir = Path(tempfile.gettempdir()) / "mwaa-plugins" / content_hash
     target = out_dir / "plugins.zip"
@@ -218,14 +221,20 @@ class AirflowArtifacts(Construct):
             exclude=list(keep_in_dag_folder),
             retain_on_delete=True,
         )
-        self._acknowledge_deployment_handler(self.dags_deployment)
+        # One handler serves every BucketDeployment of the stack: acknowledge its findings once.
+        acknowledge_bucket_deployment(
+            self.dags_deployment,
+            destination=bucket,
+            purpose="BucketDeployment copies Airflow artifacts into the DAG bucket",
+        )
         self.summaries["dags"] = ArtifactSummary(f"{dag_s3_path}/", _hash_files(dags_dir, self.dag_files))
 
         self.plugins: S3ObjectVersion | None = None
         self.requirements: S3ObjectVersion | None = None
         self.startup_script: S3ObjectVersion | None = None
-        if plugins_dir is not None and list_plugin_files(plugins_dir):
-            folder, digest = build_plugins_zip(plugins_dir)
+        plugin_files = list_plugin_files(plugins_dir) if plugins_dir is not None else []
+        if plugins_dir is not None and plugin_files:
+            folder, digest = build_plugins_zip(plugins_dir, files=plugin_files)
             self.plugins = self._deploy_file(
                 "Plugins", "plugins/", "plugins.zip", s3deploy.Source.asset(str(folder)), digest
             )
@@ -281,57 +290,15 @@ class AirflowArtifacts(Construct):
         if self._bucket.encryption_key is not None:
             self._bucket.encryption_key.grant_decrypt(version)
         version.node.add_dependency(deployment)
-        self._acknowledge_deployment_handler(deployment)
         cdk.Validations.of(version.grant_principal).acknowledge(  # type: ignore[arg-type]
             cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole]",
+                id=LAMBDA_BASIC_EXECUTION,
                 reason="CDK's AwsCustomResource provider writes its own logs; the managed policy "
                 "grants only log stream writes.",
             )
         )
         self.summaries[id] = ArtifactSummary(key, digest)
         return S3ObjectVersion(key=key, version=version.get_response_field("VersionId"))
-
-    def _acknowledge_deployment_handler(self, deployment: s3deploy.BucketDeployment) -> None:
-        """cdk-nag findings on CDK's BucketDeployment handler (one per stack), each explained."""
-        role = deployment.handler_role
-        bucket_child = self._bucket.node.default_child
-        stack = cdk.Stack.of(self)
-        bucket_id = stack.get_logical_id(bucket_child) if isinstance(bucket_child, cdk.CfnElement) else ""
-        copy = "BucketDeployment copies assets from the CDK asset bucket into the DAG bucket"
-        cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole]",
-                reason="CDK's BucketDeployment handler writes its own logs; the managed policy "
-                "grants only log stream writes.",
-            )
-        )
-        findings = {
-            "Action::s3:GetBucket*": f"{copy}: read-only bucket grant.",
-            "Action::s3:GetObject*": f"{copy}: read-only object grant.",
-            "Action::s3:List*": f"{copy}: list grant on the two buckets only.",
-            "Action::s3:Abort*": f"{copy}: aborts its own multipart uploads.",
-            "Action::s3:DeleteObject*": f"{copy}: prunes only under the destination prefix.",
-            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*":
-                f"{copy}: source objects are the CDK bootstrap asset bucket's.",
-            f"Resource::<{bucket_id}.Arn>/*": f"{copy}: destination objects in the DAG bucket.",
-            "Action::kms:GenerateDataKey*": f"{copy}: objects are encrypted with the bucket key.",
-            "Action::kms:ReEncrypt*": f"{copy}: objects are encrypted with the bucket key.",
-        }  # fmt: skip
-        cdk.Validations.of(role.node.find_child("DefaultPolicy")).acknowledge(
-            *(cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{f}]", reason=r) for f, r in findings.items())
-        )
-        function = role.node.scope
-        if function is not None:
-            cdk.Validations.of(function).acknowledge(
-                cdk.Acknowledgment(
-                    id="AwsSolutions-L1",
-                    reason="The runtime of CDK's BucketDeployment handler is chosen and updated by "
-                    "aws-cdk-lib, not by this project.",
-                )
-            )
 
 
 def _hash_files(root: Path, files: list[str]) -> str:

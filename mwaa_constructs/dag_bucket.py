@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -20,18 +21,82 @@ def bucket_name_part(environment_name: str) -> str:
     return part.strip("-") or "env"
 
 
-class DagBucket(Construct):
-    """The ``airflow-`` bucket of an environment, and the bucket its access logs go to.
+class SecureBucket(Construct):
+    """A versioned, private, TLS-only bucket with server access logs to a bucket of its own.
 
-    Defaults, as MWAA requires or as a production bucket should be: versioning on (MWAA needs
-    object versions); all public access blocked; TLS-only bucket policy; encrypted with
-    ``encryption_key`` (with an S3 bucket key) when given, else SSE-S3; server access logs to a
-    separate log bucket; noncurrent versions expire after ``noncurrent_version_expiration``;
-    incomplete multipart uploads are aborted after 7 days.
+    Defaults: versioning on; all public access blocked; TLS-only bucket policy; encrypted with
+    ``encryption_key`` (with an S3 bucket key) when given, else SSE-S3; bucket-owner-enforced
+    object ownership; server access logs under ``access_log_prefix`` in a separate SSE-S3
+    bucket (the only encryption log delivery supports); noncurrent versions expire after
+    ``noncurrent_version_expiration`` (default 90 days) and incomplete multipart uploads after
+    7 days, in both buckets; ``lifecycle_rules`` are added to the main bucket. ``bucket_name``
+    unset lets CloudFormation name it. ``removal_policy`` DESTROY also empties both buckets
+    when the stack is deleted.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str | None = None,
+        encryption_key: kms.IKey | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        noncurrent_version_expiration: cdk.Duration | None = None,
+        access_log_prefix: str = "bucket/",
+        lifecycle_rules: Sequence[s3.LifecycleRule] = (),
+    ) -> None:
+        super().__init__(scope, id)
+        # Access logs are delivered under a bucket policy, not ACLs (the buckets enforce bucket
+        # ownership): set here so the construct does not depend on the app's feature flags.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
+        expire_noncurrent = s3.LifecycleRule(
+            id="ExpireNoncurrentVersions",
+            noncurrent_version_expiration=noncurrent_version_expiration or cdk.Duration.days(90),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+        )
+        common = {
+            "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+            "enforce_ssl": True,
+            "versioned": True,
+            "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            "removal_policy": removal_policy,
+            "auto_delete_objects": destroy,
+        }
+        self.access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            lifecycle_rules=[expire_noncurrent],
+            **common,  # type: ignore[arg-type]
+        )
+        cdk.Validations.of(self.access_log_bucket).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the server access log destination; logging it to itself would loop.",
+            )
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=encryption_key,
+            bucket_key_enabled=encryption_key is not None or None,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix=access_log_prefix,
+            lifecycle_rules=[expire_noncurrent, *lifecycle_rules],
+            **common,  # type: ignore[arg-type]
+        )
+
+
+class DagBucket(SecureBucket):
+    """The ``airflow-`` bucket of an environment (a :class:`SecureBucket`): MWAA requires
+    versioning and Block Public Access; the rest are the secure defaults of the base class.
 
     The name is ``airflow-<environment name>-<account>-<region>``: the ``airflow-`` prefix of
     the MWAA console convention, unique per account and region, and the same on every synth.
-    ``removal_policy`` DESTROY also empties both buckets when the stack is deleted.
     """
 
     def __init__(
@@ -44,61 +109,14 @@ class DagBucket(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         noncurrent_version_expiration: cdk.Duration | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        # Access logs are delivered under a bucket policy, not ACLs (the buckets enforce bucket
-        # ownership): set here so the construct does not depend on the app's feature flags.
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
-        noncurrent_version_expiration = noncurrent_version_expiration or cdk.Duration.days(90)
-
-        # S3 server access logging only delivers to SSE-S3 buckets.
-        self.access_log_bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireNoncurrentVersions",
-                    noncurrent_version_expiration=noncurrent_version_expiration,
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=removal_policy,
-            auto_delete_objects=destroy,
-        )
-        cdk.Validations.of(self.access_log_bucket).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This is the server access log destination; logging it to itself would loop.",
-            )
-        )
-
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
+        super().__init__(
+            scope,
+            id,
             bucket_name=(
                 f"airflow-{bucket_name_part(environment_name)}-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
             ),
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
             encryption_key=encryption_key,
-            bucket_key_enabled=encryption_key is not None or None,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_log_bucket,
-            server_access_logs_prefix="dag-bucket/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireNoncurrentVersions",
-                    noncurrent_version_expiration=noncurrent_version_expiration,
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
             removal_policy=removal_policy,
-            auto_delete_objects=destroy,
+            noncurrent_version_expiration=noncurrent_version_expiration,
+            access_log_prefix="dag-bucket/",
         )

@@ -18,6 +18,9 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from mwaa_constructs.dag_bucket import SecureBucket
+from mwaa_constructs.nag import acknowledge_bucket_deployment, acknowledge_iam5, logical_id
+
 CONFIG_FILE_NAME = "movie_list_config.json"
 """File the DAG reads next to ``movie_list_dag.py``, i.e. at ``<dag_s3_path>/`` in the DAG bucket."""
 
@@ -125,7 +128,20 @@ class SampleDataPlane(Construct):
         self._dag_bucket = dag_bucket
 
         # ---- S3 -------------------------------------------------------------------------
-        self.access_log_bucket, self.data_bucket = self._create_buckets(encryption_key, removal_policy)
+        buckets = SecureBucket(
+            self,
+            "Data",
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            noncurrent_version_expiration=cdk.Duration.days(30),
+            access_log_prefix="data-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAthenaResults", prefix=ATHENA_RESULTS_PREFIX, expiration=cdk.Duration.days(30)
+                )
+            ],
+        )
+        self.access_log_bucket, self.data_bucket = buckets.access_log_bucket, buckets.bucket
         # The DAG lands, reads and cleans files under the data prefix; Athena (with the caller's
         # credentials) writes results that the DAG then reads back.
         self.data_bucket.grant_read_write(execution_role, f"{data_prefix}*")
@@ -292,59 +308,6 @@ class SampleDataPlane(Construct):
 
     # -------------------------------------------------------------------------------------
 
-    def _create_buckets(
-        self, encryption_key: kms.IKey | None, removal_policy: cdk.RemovalPolicy
-    ) -> tuple[s3.Bucket, s3.Bucket]:
-        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
-        expire_noncurrent = s3.LifecycleRule(
-            id="ExpireNoncurrentVersions",
-            noncurrent_version_expiration=cdk.Duration.days(30),
-            abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-        )
-        # S3 server access logging only delivers to SSE-S3 buckets.
-        access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[expire_noncurrent],
-            removal_policy=removal_policy,
-            auto_delete_objects=destroy,
-        )
-        cdk.Validations.of(access_logs).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This is the server access log destination; logging it to itself would loop.",
-            )
-        )
-        data = s3.Bucket(
-            self,
-            "DataBucket",
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
-            encryption_key=encryption_key,
-            bucket_key_enabled=encryption_key is not None or None,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="data-bucket/",
-            lifecycle_rules=[
-                expire_noncurrent,
-                s3.LifecycleRule(
-                    id="ExpireAthenaResults",
-                    prefix=ATHENA_RESULTS_PREFIX,
-                    expiration=cdk.Duration.days(30),
-                ),
-            ],
-            removal_policy=removal_policy,
-            auto_delete_objects=destroy,
-        )
-        return access_logs, data
-
     def _grant_athena(self, grantee: iam.IGrantable) -> None:
         stack = cdk.Stack.of(self)
         self.athena_workgroup_arn = stack.format_arn(
@@ -408,8 +371,8 @@ class SampleDataPlane(Construct):
 
     def _acknowledge_findings(self, execution_role: iam.IRole) -> None:
         """cdk-nag findings that follow from the design, each on the narrowest construct."""
-        data_objects = f"Resource::<{_logical_id(self.data_bucket)}.Arn>/{self.data_prefix}*"
-        results_objects = f"Resource::<{_logical_id(self.data_bucket)}.Arn>/{ATHENA_RESULTS_PREFIX}*"
+        data_objects = f"Resource::<{logical_id(self.data_bucket)}.Arn>/{self.data_prefix}*"
+        results_objects = f"Resource::<{logical_id(self.data_bucket)}.Arn>/{ATHENA_RESULTS_PREFIX}*"
         grant = "Bucket.grant_read/grant_read_write limited to one prefix of the sample data bucket"
         kms_findings = (
             {
@@ -427,7 +390,7 @@ class SampleDataPlane(Construct):
             data_objects: "COPY reads only objects under the DAG's data prefix.",
             **kms_findings,
         }
-        _acknowledge_iam5(self.copy_role.node.find_child("DefaultPolicy"), copy_findings)
+        acknowledge_iam5(self.copy_role.node.find_child("DefaultPolicy"), copy_findings)
 
         execution_findings = {
             "Action::s3:GetObject*": f"The DAG reads its files and Athena's results: {grant}.",
@@ -439,7 +402,7 @@ class SampleDataPlane(Construct):
             results_objects: "Athena writes (with the caller's credentials) and the DAG reads query "
             "results under the workgroup's enforced result prefix only.",
             f"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/"
-            f"<{_logical_id(self.glue_database)}>/*": "The DAG creates and queries the tables of "
+            f"<{logical_id(self.glue_database)}>/*": "The DAG creates and queries the tables of "
             "its own Glue database; table names are chosen by the DAG.",
             "Resource::*": "redshift-data:DescribeStatement, GetStatementResult and CancelStatement "
             "have no resource-level permissions; the statement-owner-iam-userid condition limits "
@@ -449,7 +412,7 @@ class SampleDataPlane(Construct):
         policy = execution_role.node.try_find_child("Policy") or execution_role.node.try_find_child(
             "DefaultPolicy"
         )
-        _acknowledge_iam5(policy or execution_role, execution_findings)
+        acknowledge_iam5(policy or execution_role, execution_findings)
 
         cdk.Validations.of(self.admin_secret).acknowledge(
             cdk.Acknowledgment(
@@ -459,91 +422,8 @@ class SampleDataPlane(Construct):
                 "is the environment's execution role's, and its value is in no template or output.",
             )
         )
-        self._acknowledge_deployment_handler()
-
-    def _acknowledge_deployment_handler(self) -> None:
-        """Findings on CDK's BucketDeployment handler (one per stack), each explained."""
-        role = self.config_deployment.handler_role
-        copy = "BucketDeployment copies the generated DAG configuration from the CDK asset bucket"
-        cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole]",
-                reason="CDK's BucketDeployment handler writes its own logs; the managed policy "
-                "grants only log stream writes.",
-            )
+        acknowledge_bucket_deployment(
+            self.config_deployment,
+            destination=self._dag_bucket,
+            purpose="BucketDeployment copies the generated DAG configuration into the DAG bucket",
         )
-        _acknowledge_iam5(
-            role.node.find_child("DefaultPolicy"),
-            {
-                "Action::s3:GetBucket*": f"{copy}: read-only bucket grant.",
-                "Action::s3:GetObject*": f"{copy}: read-only object grant.",
-                "Action::s3:List*": f"{copy}: list grant on the two buckets only.",
-                "Action::s3:Abort*": f"{copy}: aborts its own multipart uploads.",
-                "Action::s3:DeleteObject*": f"{copy}: granted by CDK for pruning; prune is off.",
-                "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*":
-                    f"{copy}: source objects are the CDK bootstrap asset bucket's.",
-                f"Resource::{_nag_text(self, _arn_seen_from(self, self._dag_bucket))}/*":
-                    f"{copy}: destination objects.",
-                **({
-                    "Action::kms:GenerateDataKey*": f"{copy}: objects are encrypted with the bucket key.",
-                    "Action::kms:ReEncrypt*": f"{copy}: objects are encrypted with the bucket key.",
-                } if self._dag_bucket.encryption_key else {}),
-            },
-        )  # fmt: skip
-        function = role.node.scope
-        if function is not None:
-            cdk.Validations.of(function).acknowledge(
-                cdk.Acknowledgment(
-                    id="AwsSolutions-L1",
-                    reason="The runtime of CDK's BucketDeployment handler is chosen and updated by "
-                    "aws-cdk-lib, not by this project.",
-                )
-            )
-
-
-def _logical_id(construct: Construct) -> str:
-    """Logical id of an L2's CloudFormation resource, in its own stack ('' when imported)."""
-    child = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
-    return cdk.Stack.of(child).get_logical_id(child) if isinstance(child, cdk.CfnElement) else ""
-
-
-def _arn_seen_from(scope: Construct, bucket: s3.IBucket) -> object:
-    """``bucket``'s ARN as the template of ``scope``'s stack holds it: an ``Fn::ImportValue``
-    when the bucket belongs to another stack (the same export CDK creates for the reference)."""
-    owner = cdk.Stack.of(bucket)
-    if owner is not cdk.Stack.of(scope) and isinstance(bucket.node.default_child, cdk.CfnResource):
-        return owner.export_value(bucket.bucket_arn)
-    return bucket.bucket_arn
-
-
-def _nag_text(scope: Construct, value: object) -> str:
-    """A value as cdk-nag writes it in a finding id: ``<Id.Attr>`` for Fn::GetAtt, ``<Id>`` for
-    Ref, the export name for Fn::ImportValue, Fn::Join joined."""
-
-    def flatten(node: object) -> str:
-        if isinstance(node, str):
-            return node.replace("${", "<").replace("}", ">")
-        if isinstance(node, dict):
-            if "Fn::Join" in node:
-                separator, items = node["Fn::Join"]
-                return separator.join(flatten(item) for item in items)
-            if "Fn::GetAtt" in node:
-                resource, attribute = node["Fn::GetAtt"]
-                return f"<{flatten(resource)}.{flatten(attribute)}>"
-            if "Fn::ImportValue" in node:
-                return flatten(node["Fn::ImportValue"])
-            if "Ref" in node:
-                return f"<{flatten(node['Ref'])}>"
-        return json.dumps(node, separators=(",", ":"))
-
-    return flatten(cdk.Stack.of(scope).resolve(value))
-
-
-def _acknowledge_iam5(scope: Construct, findings: dict[str, str]) -> None:
-    cdk.Validations.of(scope).acknowledge(
-        *(
-            cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
-            for finding, reason in findings.items()
-        )
-    )

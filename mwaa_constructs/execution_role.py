@@ -11,6 +11,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mwaa_constructs.nag import bucket_objects_finding
+
 
 def environment_arn(scope: Construct, environment_name: str) -> str:
     """ARN of the environment ``environment_name`` in the stack's account and region."""
@@ -133,12 +135,6 @@ class ExecutionRole(Construct):
 
     def _acknowledge_reference_policy_wildcards(self, bucket: s3.IBucket) -> None:
         policy = self.role.node.find_child("DefaultPolicy")
-        bucket_child = bucket.node.default_child
-        bucket_id = (
-            cdk.Stack.of(self).get_logical_id(bucket_child)
-            if isinstance(bucket_child, cdk.CfnElement)
-            else ""
-        )
         reasons = {
             "Resource::*": "logs:DescribeLogGroups, s3:GetAccountPublicAccessBlock and "
             "cloudwatch:PutMetricData (limited to the AmazonMWAA namespace) have no resource-level "
@@ -150,7 +146,7 @@ class ExecutionRole(Construct):
             "Action::s3:GetBucket*": "Read-only access to the environment's own DAG bucket "
             "(Bucket.grant_read).",
             "Action::s3:List*": "Read-only access to the environment's own DAG bucket (Bucket.grant_read).",
-            f"Resource::<{bucket_id}.Arn>/*": "Reads every object of the environment's own DAG "
+            bucket_objects_finding(self, bucket): "Reads every object of the environment's own DAG "
             "bucket (DAGs, plugins, requirements).",
             "Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:*:airflow-celery-*": "MWAA's Celery "
             "queues live in an account owned by the service; their names are fixed to this prefix.",

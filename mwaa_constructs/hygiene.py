@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-import jsii
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
 
-@jsii.implements(cdk.IAspect)
-class DropRedundantDependsOn:
+def drop_redundant_depends_on(stack: cdk.Stack) -> None:
     """Handles the ``DependsOn`` that CDK's custom-resource handlers carry on their own execution
     role (cfn-lint W3005: the function's ``Role`` property already references that role with
     ``Fn::GetAtt``, which orders the two just the same).
@@ -17,14 +17,16 @@ class DropRedundantDependsOn:
     Where it adds it on the construct node (``SingletonFunction`` handlers), no API removes it, so
     the function alone tells cfn-lint to skip W3005, in its ``Metadata``. Only a role created in
     the same scope as the function is concerned: that is how aws-cdk-lib pairs a handler with
-    its role.
+    its role. Call it once the stack is complete.
     """
-
-    def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, cdk.CfnResource) or node.cfn_resource_type != "AWS::Lambda::Function":
-            return
-        # A provider handler (P/Handler) and its role (P/Role) share P; an L2 function (F/Resource)
-        # holds its role below F (F/ServiceRole/Resource).
+    for node in stack.node.find_all():
+        # Cheap Python-side type checks first: most nodes are neither kind of handler.
+        if type(node) is not cdk.CfnResource and not isinstance(node, lambda_.CfnFunction):
+            continue
+        if node.cfn_resource_type != "AWS::Lambda::Function":
+            continue
+        # A provider handler (P/Handler) and its role (P/Role) share P; an L2 function
+        # (F/Resource) holds its role below F (F/ServiceRole/Resource).
         scope = node.node.path.rsplit("/", 1)[0] + "/"
         for target in node.obtain_dependencies():
             if _is_role_under(target, scope):
@@ -36,8 +38,7 @@ class DropRedundantDependsOn:
 
 
 def _is_role_under(construct: IConstruct, scope: str) -> bool:
-    return (
-        isinstance(construct, cdk.CfnResource)
-        and construct.cfn_resource_type == "AWS::IAM::Role"
-        and construct.node.path.startswith(scope)
+    is_role = isinstance(construct, iam.CfnRole) or (
+        type(construct) is cdk.CfnResource and construct.cfn_resource_type == "AWS::IAM::Role"
     )
+    return is_role and construct.node.path.startswith(scope)

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mwaa_constructs.data_plane import SampleDataPlane
-from mwaa_constructs.hygiene import DropRedundantDependsOn
+from mwaa_constructs.hygiene import drop_redundant_depends_on
 
 
 class SampleDataStack(cdk.Stack):
@@ -65,8 +65,6 @@ class SampleDataStack(cdk.Stack):
             name_prefix=name_prefix,
         )
 
-        cdk.Aspects.of(self).add(DropRedundantDependsOn())
-
         outputs = {
             "DataBucketName": self.data_plane.data_bucket.bucket_name,
             "AthenaWorkGroup": self.data_plane.athena_workgroup.ref,
@@ -77,3 +75,4 @@ class SampleDataStack(cdk.Stack):
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
+        drop_redundant_depends_on(self)

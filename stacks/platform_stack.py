@@ -16,7 +16,7 @@ from mwaa_constructs import (
     DagBucket,
 )
 from mwaa_constructs.data_plane import CONFIG_FILE_NAME as DAG_CONFIG_FILE_NAME
-from mwaa_constructs.hygiene import DropRedundantDependsOn
+from mwaa_constructs.hygiene import drop_redundant_depends_on
 from mwaa_constructs.log_groups import retention_days
 from platform_config import Profile
 
@@ -132,7 +132,6 @@ class MwaaPlatformStack(cdk.Stack):
         self.artifacts = artifacts
         self.airflow_environment = environment
 
-        cdk.Aspects.of(self).add(DropRedundantDependsOn())
         for tag_key, tag_value in sorted(profile.tags.items()):
             cdk.Tags.of(self).add(tag_key, tag_value)
 
@@ -149,3 +148,4 @@ class MwaaPlatformStack(cdk.Stack):
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
+        drop_redundant_depends_on(self)

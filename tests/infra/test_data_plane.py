@@ -28,7 +28,7 @@ from mwaa_constructs.data_plane import (
     glue_database_name,
     redshift_name,
 )
-from mwaa_constructs.hygiene import DropRedundantDependsOn
+from mwaa_constructs.hygiene import drop_redundant_depends_on
 from stacks.data_plane_stack import SampleDataStack
 from tests.infra.conftest import ROOT, cdk_context
 
@@ -83,7 +83,6 @@ class Synthesized:
 def _synth(outdir: Path, *, with_key: bool) -> Synthesized:
     app = cdk.App(outdir=str(outdir), context=_feature_flags())
     platform = cdk.Stack(app, "Platform")
-    cdk.Aspects.of(platform).add(DropRedundantDependsOn())  # as MwaaPlatformStack does
     key = AirflowKey(platform, "Key", environment_name=ENVIRONMENT_NAME).key if with_key else None
     network = AirflowNetwork(platform, "Network", availability_zones=3)
     dag_bucket = DagBucket(platform, "DagBucket", environment_name=ENVIRONMENT_NAME, encryption_key=key)
@@ -95,6 +94,7 @@ def _synth(outdir: Path, *, with_key: bool) -> Synthesized:
         log_groups=[logs.LogGroup(platform, "TaskLogs")],
         key=key,
     )
+    drop_redundant_depends_on(platform)  # as MwaaPlatformStack does
     data = SampleDataStack(
         app,
         "SampleData",

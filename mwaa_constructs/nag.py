@@ -1,0 +1,99 @@
+"""cdk-nag acknowledgments shared by the constructs, each on the narrowest construct."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+LAMBDA_BASIC_EXECUTION = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+)
+CDK_ASSET_OBJECTS = (
+    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+)
+
+
+def acknowledge_iam5(scope: Construct, findings: dict[str, str]) -> None:
+    """Acknowledge granular ``AwsSolutions-IAM5[...]`` findings on ``scope``, each with a reason."""
+    cdk.Validations.of(scope).acknowledge(
+        *(cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{f}]", reason=r) for f, r in findings.items())
+    )
+
+
+def logical_id(construct: Construct) -> str:
+    """Logical id of an L2's CloudFormation resource, in its own stack ('' when imported)."""
+    child = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+    return cdk.Stack.of(child).get_logical_id(child) if isinstance(child, cdk.CfnElement) else ""
+
+
+def bucket_objects_finding(scope: Construct, bucket: s3.IBucket, prefix: str = "") -> str:
+    """The IAM5 finding text of ``bucket``'s objects under ``prefix``, as cdk-nag writes it in
+    ``scope``'s stack: ``<Logical.Arn>`` for a local bucket, the export name for one of another
+    stack (the same export CDK creates for the reference)."""
+    arn: object = bucket.bucket_arn
+    owner = cdk.Stack.of(bucket)
+    if owner is not cdk.Stack.of(scope) and isinstance(bucket.node.default_child, cdk.CfnResource):
+        arn = owner.export_value(bucket.bucket_arn)
+    return f"Resource::{_nag_text(cdk.Stack.of(scope).resolve(arn))}/{prefix}*"
+
+
+def _nag_text(node: object) -> str:
+    """A resolved value as cdk-nag writes it: ``<Id.Attr>`` for Fn::GetAtt, ``<Id>`` for Ref,
+    the export name for Fn::ImportValue, Fn::Join joined."""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            separator, items = node["Fn::Join"]
+            return separator.join(_nag_text(item) for item in items)
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_nag_text(resource)}.{_nag_text(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return _nag_text(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{_nag_text(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
+def acknowledge_bucket_deployment(
+    deployment: s3deploy.BucketDeployment, *, destination: s3.IBucket, purpose: str
+) -> None:
+    """The findings on CDK's BucketDeployment handler (one singleton per stack), explained.
+
+    Acknowledging several times is harmless; callers with many deployments in one stack may
+    call it once."""
+    role = deployment.handler_role
+    cdk.Validations.of(role).acknowledge(
+        cdk.Acknowledgment(
+            id=LAMBDA_BASIC_EXECUTION,
+            reason="CDK's BucketDeployment handler writes its own logs; the managed policy grants "
+            "only log stream writes.",
+        )
+    )
+    findings = {
+        "Action::s3:GetBucket*": f"{purpose}: read-only bucket grant.",
+        "Action::s3:GetObject*": f"{purpose}: read-only object grant.",
+        "Action::s3:List*": f"{purpose}: list grant on the source and destination buckets only.",
+        "Action::s3:Abort*": f"{purpose}: aborts its own multipart uploads.",
+        "Action::s3:DeleteObject*": f"{purpose}: prunes only under its destination prefix.",
+        CDK_ASSET_OBJECTS: f"{purpose}: the sources are objects of the CDK bootstrap asset bucket.",
+        bucket_objects_finding(deployment, destination): f"{purpose}: destination objects.",
+    }
+    if destination.encryption_key is not None:
+        findings["Action::kms:GenerateDataKey*"] = f"{purpose}: objects are encrypted with the bucket key."
+        findings["Action::kms:ReEncrypt*"] = f"{purpose}: objects are encrypted with the bucket key."
+    acknowledge_iam5(role.node.find_child("DefaultPolicy"), findings)
+    function = role.node.scope
+    if function is not None:
+        cdk.Validations.of(function).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-L1",
+                reason="The runtime of CDK's BucketDeployment handler is chosen and updated by "
+                "aws-cdk-lib, not by this project.",
+            )
+        )
