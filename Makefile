@@ -40,12 +40,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.app-installed: requirements.txt | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+$(VENV)/.app-installed: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@ $(VENV)/.app-installed
 
 node_modules/.installed: package.json package-lock.json
