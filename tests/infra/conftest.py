@@ -10,10 +10,17 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Match
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# The bucket-policy statement that refuses every request not made over TLS (enforce_ssl).
+TLS_ONLY_STATEMENT = Match.object_like(
+    {"Effect": "Deny", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+)
 
 
 def cdk_context() -> dict[str, Any]:

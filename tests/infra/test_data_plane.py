@@ -30,7 +30,7 @@ from mwaa_constructs.data_plane import (
 )
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from stacks.data_plane_stack import SampleDataStack
-from tests.infra.conftest import ROOT, cdk_context
+from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context
 
 ENVIRONMENT_NAME = "mwaa-dev"
 DAG_S3_PATH = "dags"
@@ -179,19 +179,7 @@ def test_data_bucket_has_the_dag_bucket_security_defaults(synth: Synthesized) ->
         "AWS::S3::BucketPolicy",
         {
             "Bucket": {"Ref": synth.logical_id(plane.data_bucket)},
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Deny",
-                                "Action": "s3:*",
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        )
-                    ]
-                )
-            },
+            "PolicyDocument": {"Statement": Match.array_with([TLS_ONLY_STATEMENT])},
         },
     )
 

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match, Template
 from mwaa_constructs import AirflowKey, AirflowLogGroups, DagBucket
 from mwaa_constructs.dag_bucket import bucket_name_part
 from mwaa_constructs.log_groups import retention_days
+from tests.infra.conftest import TLS_ONLY_STATEMENT
 
 
 @pytest.fixture(scope="module")
@@ -101,21 +102,7 @@ def test_dag_bucket_is_airflow_prefixed_versioned_private_and_tls_only(retained:
     )
     retained.has_resource_properties(
         "AWS::S3::BucketPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Deny",
-                                "Action": "s3:*",
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        )
-                    ]
-                )
-            }
-        },
+        {"PolicyDocument": {"Statement": Match.array_with([TLS_ONLY_STATEMENT])}},
     )
 
 
