@@ -201,13 +201,13 @@ class AirflowEnvironment(EnvironmentBase):
         self.role = role
         self.connections = ec2.Connections(security_groups=list(security_groups))
 
-        levels = {**_DEFAULT_LOGGING, **(logging or {})}
+        levels = {**rules.DEFAULT_LOG_LEVELS, **(logging or {})}
         logging_configuration = mwaa.CfnEnvironment.LoggingConfigurationProperty(
             **{
                 _LOGGING_ARGUMENTS[component]: mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(
                     enabled=levels[component] is not None,
                     # Always both fields (aws-cdk#30645); a disabled type keeps a valid level.
-                    log_level=levels[component] or _DEFAULT_LOGGING[component],
+                    log_level=levels[component] or rules.DEFAULT_LOG_LEVELS[component],
                 )
                 for component in rules.LOG_COMPONENTS
             }
@@ -318,13 +318,6 @@ class AirflowEnvironment(EnvironmentBase):
         return rules.ENVIRONMENT_CLASSES[environment_class]
 
 
-_DEFAULT_LOGGING: dict[str, str] = {
-    "dag_processing": "WARNING",
-    "scheduler": "WARNING",
-    "task": "INFO",
-    "webserver": "WARNING",
-    "worker": "WARNING",
-}
 _LOGGING_ARGUMENTS = {
     "dag_processing": "dag_processing_logs",
     "scheduler": "scheduler_logs",

@@ -49,6 +49,15 @@ LOG_COMPONENTS: dict[str, tuple[str, str]] = {
     "worker": ("WorkerLogs", "Worker"),
 }
 
+# Log level of each component unless configured: warnings and up, and everything a task logs.
+DEFAULT_LOG_LEVELS: dict[str, str] = {
+    "dag_processing": "WARNING",
+    "scheduler": "WARNING",
+    "task": "INFO",
+    "webserver": "WARNING",
+    "worker": "WARNING",
+}
+
 MAX_WORKERS_QUOTA = 25
 
 

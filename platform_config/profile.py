@@ -91,14 +91,6 @@ class Profile:
         return rules.AIRFLOW_PYTHON_VERSIONS[self.airflow_version]
 
 
-_DEFAULT_LOGGING: dict[str, str | None] = {
-    "dag_processing": "WARNING",
-    "scheduler": "WARNING",
-    "task": "INFO",
-    "webserver": "WARNING",
-    "worker": "WARNING",
-}
-
 _TOP_LEVEL_KEYS = (
     "account", "region", "environment_name", "airflow_version", "environment_class",
     "min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers",
@@ -416,7 +408,7 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
 
 
 def _read_logging(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str | None]:
-    logging = dict(_DEFAULT_LOGGING)
+    logging: dict[str, str | None] = dict(rules.DEFAULT_LOG_LEVELS)
     given = raw.get("logging", {})
     if not isinstance(given, Mapping):
         r.fail("logging", given, "expected an object of component -> log level")
