@@ -12,9 +12,15 @@ from constructs import Construct
 LAMBDA_BASIC_EXECUTION = (
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
 )
-CDK_ASSET_OBJECTS = (
-    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
-)
+
+
+def cdk_asset_objects_finding(scope: Construct) -> str:
+    """The IAM5 finding text of the CDK bootstrap asset bucket's objects, for the bootstrap
+    qualifier of ``scope``'s stack (``hnb659fds`` unless ``@aws-cdk/core:bootstrapQualifier``
+    or the synthesizer says otherwise)."""
+    synthesizer = cdk.Stack.of(scope).synthesizer
+    qualifier = getattr(synthesizer, "bootstrap_qualifier", None) or "hnb659fds"
+    return f"Resource::arn:<AWS::Partition>:s3:::cdk-{qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*"
 
 
 def acknowledge_iam5(scope: Construct, findings: dict[str, str]) -> None:
@@ -81,7 +87,9 @@ def acknowledge_bucket_deployment(
         "Action::s3:List*": f"{purpose}: list grant on the source and destination buckets only.",
         "Action::s3:Abort*": f"{purpose}: aborts its own multipart uploads.",
         "Action::s3:DeleteObject*": f"{purpose}: prunes only under its destination prefix.",
-        CDK_ASSET_OBJECTS: f"{purpose}: the sources are objects of the CDK bootstrap asset bucket.",
+        cdk_asset_objects_finding(
+            deployment
+        ): f"{purpose}: the sources are objects of the CDK bootstrap asset bucket.",
         bucket_objects_finding(deployment, destination): f"{purpose}: destination objects.",
     }
     if destination.encryption_key is not None:

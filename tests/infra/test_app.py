@@ -154,3 +154,11 @@ def test_a_bad_profile_stops_the_app_with_a_short_message(tmp_path: Path) -> Non
     assert "max_workers: got 40" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.template.json"))
+
+
+def test_a_custom_bootstrap_qualifier_keeps_cdk_nag_clean(tmp_path: Path) -> None:
+    context = {**cdk_context(), "profile": "dev", "@aws-cdk/core:bootstrapQualifier": "team42xyz"}
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    stack = build_app(app)
+    app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
+    assert "team42xyz" in (tmp_path / f"{stack.artifact_id}.assets.json").read_text()
