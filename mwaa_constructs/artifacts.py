@@ -92,8 +92,10 @@ def check_requirements(
     path: Path, airflow_version: str, known_packages: frozenset[str] = frozenset()
 ) -> None:
     """The requirements file must hold the constraint line of ``airflow_version`` and its
-    Python, and pin every other requirement with ``==`` unless the constraint covers it
-    (a package in ``known_packages``)."""
+    Python, and pin every other requirement with ``==`` unless the constraint covers it (a
+    package of :data:`rules.CONSTRAINT_COVERED_PACKAGES` for that version, or of
+    ``known_packages``)."""
+    known_packages = known_packages | rules.CONSTRAINT_COVERED_PACKAGES.get(airflow_version, frozenset())
     expected = rules.constraint_url(airflow_version)
     constraints: list[str] = []
     problems: list[str] = []

@@ -86,6 +86,28 @@ ENVIRONMENT_CLASSES: dict[str, ClassSizing] = {
 }
 
 
+# Provider packages the Airflow constraints file of a version pins (for Python of that version's
+# MWAA image): an unpinned requirement on one of them is still reproducible, because MWAA
+# installs requirements under that constraint. Versions without an entry accept pinned lines
+# only. (The constraints file pins many more packages; this list errs on the side of asking
+# for a pin.)
+_PROVIDERS_3_0_6 = """
+airbyte alibaba amazon apache-beam apache-cassandra apache-drill apache-druid apache-flink
+apache-hdfs apache-hive apache-iceberg apache-impala apache-kafka apache-kylin apache-livy
+apache-pig apache-pinot apache-spark apprise arangodb asana atlassian-jira celery cloudant
+cncf-kubernetes cohere common-compat common-io common-messaging common-sql databricks datadog
+dbt-cloud dingding discord docker edge3 elasticsearch exasol fab facebook ftp git github google
+grpc hashicorp http imap influxdb jdbc jenkins microsoft-azure microsoft-mssql microsoft-psrp
+microsoft-winrm mongo mysql neo4j odbc openai openfaas openlineage opensearch opsgenie oracle
+pagerduty papermill pgvector pinecone postgres presto qdrant redis salesforce samba segment
+sendgrid sftp singularity slack smtp snowflake sqlite ssh standard tableau telegram teradata
+trino vertica weaviate yandex ydb zendesk
+"""
+CONSTRAINT_COVERED_PACKAGES: dict[str, frozenset[str]] = {
+    "3.0.6": frozenset(f"apache-airflow-providers-{name}" for name in _PROVIDERS_3_0_6.split()),
+}
+
+
 def log_group_name(environment_name: str, component: str) -> str:
     """Name of the CloudWatch log group MWAA writes ``component`` logs of an environment to."""
     return f"airflow-{environment_name}-{LOG_COMPONENTS[component][1]}"

@@ -211,10 +211,38 @@ def test_bad_requirements_are_rejected(tmp_path: Path, content: str, message: st
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("version", "constraint", "accepted"),
+    [
+        ("3.0.6", CONSTRAINT, True),
+        (
+            "2.10.3",
+            '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt"',
+            False,
+        ),
+    ],
+)
+def test_unpinned_providers_are_accepted_where_the_constraint_covers_them(
+    tmp_path: Path, version: str, constraint: str, accepted: bool
+) -> None:
+    path = tmp_path / "mwaa-requirements.txt"
+    path.write_text(f"{constraint}\napache-airflow-providers-slack\n")
+    if accepted:
+        check_requirements(path, version)
+    else:
+        with pytest.raises(ArtifactError, match="'apache-airflow-providers-slack' is neither pinned"):
+            check_requirements(path, version)
+    path.write_text(f"{constraint}\nsome-unknown-package\n")
+    with pytest.raises(ArtifactError, match="'some-unknown-package' is neither pinned"):
+        check_requirements(path, version)
+
+
 def test_good_requirements_pass(tmp_path: Path) -> None:
     path = tmp_path / "mwaa-requirements.txt"
     path.write_text(f"# comment\n{CONSTRAINT}\nsimplejson==3.20.1\napache-airflow-providers-slack\n")
-    check_requirements(path, "3.0.6", known_packages=frozenset({"apache-airflow-providers-slack"}))
+    check_requirements(path, "3.0.6", known_packages=frozenset({"simplejson"}))
+    path.write_text(f"{CONSTRAINT}\nsimplejson\n")
+    check_requirements(path, "3.0.6", known_packages=frozenset({"simplejson"}))
     check_requirements(artifact_sources().requirements_file, "3.0.6")  # type: ignore[arg-type]
 
 
