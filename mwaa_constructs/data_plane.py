@@ -19,7 +19,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from mwaa_constructs.dag_bucket import SecureBucket
-from mwaa_constructs.nag import acknowledge_bucket_deployment, acknowledge_iam5, logical_id
+from mwaa_constructs.nag import acknowledge_bucket_deployment, acknowledge_iam5, logical_id, resource_finding
 
 CONFIG_FILE_NAME = "movie_list_config.json"
 """File the DAG reads next to ``movie_list_dag.py``, i.e. at ``<dag_s3_path>/`` in the DAG bucket."""
@@ -401,8 +401,7 @@ class SampleDataPlane(Construct):
             data_objects: "The DAG lands, reads and cleans objects under its data prefix only.",
             results_objects: "Athena writes (with the caller's credentials) and the DAG reads query "
             "results under the workgroup's enforced result prefix only.",
-            f"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/"
-            f"<{logical_id(self.glue_database)}>/*": "The DAG creates and queries the tables of "
+            resource_finding(self, self.glue_tables_arn): "The DAG creates and queries the tables of "
             "its own Glue database; table names are chosen by the DAG.",
             "Resource::*": "redshift-data:DescribeStatement, GetStatementResult and CancelStatement "
             "have no resource-level permissions; the statement-owner-iam-userid condition limits "

@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mwaa_constructs.nag import bucket_objects_finding
+from mwaa_constructs.nag import acknowledge_iam5, bucket_objects_finding, resource_finding
 
 
 def environment_arn(scope: Construct, environment_name: str) -> str:
@@ -49,6 +49,7 @@ class ExecutionRole(Construct):
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         env_arn = environment_arn(self, environment_name)
+        self._celery_queues = f"arn:{stack.partition}:sqs:{stack.region}:*:airflow-celery-*"
         self.role = iam.Role(
             self,
             "Role",
@@ -98,7 +99,7 @@ class ExecutionRole(Construct):
                     "sqs:SendMessage",
                 ],
                 # The Celery queue lives in an account owned by MWAA: any account, fixed prefix.
-                resources=[f"arn:{stack.partition}:sqs:{stack.region}:*:airflow-celery-*"],
+                resources=[self._celery_queues],
             ),
         ]
         key_actions = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"]
@@ -148,12 +149,7 @@ class ExecutionRole(Construct):
             "Action::s3:List*": "Read-only access to the environment's own DAG bucket (Bucket.grant_read).",
             bucket_objects_finding(self, bucket): "Reads every object of the environment's own DAG "
             "bucket (DAGs, plugins, requirements).",
-            "Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:*:airflow-celery-*": "MWAA's Celery "
+            resource_finding(self, self._celery_queues): "MWAA's Celery "
             "queues live in an account owned by the service; their names are fixed to this prefix.",
         }
-        cdk.Validations.of(policy).acknowledge(
-            *(
-                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
-                for finding, reason in reasons.items()
-            )
-        )
+        acknowledge_iam5(policy, reasons)

@@ -14,13 +14,21 @@ LAMBDA_BASIC_EXECUTION = (
 )
 
 
+def resource_finding(scope: Construct, arn: str) -> str:
+    """The IAM5 finding text of a resource ARN, as cdk-nag writes it in ``scope``'s stack:
+    pseudo parameters and references as ``<...>``, literal account and region where the stack
+    has them. Derived from the value itself, so it holds with or without an account and region."""
+    return f"Resource::{_nag_text(cdk.Stack.of(scope).resolve(arn))}"
+
+
 def cdk_asset_objects_finding(scope: Construct) -> str:
     """The IAM5 finding text of the CDK bootstrap asset bucket's objects, for the bootstrap
     qualifier of ``scope``'s stack (``hnb659fds`` unless ``@aws-cdk/core:bootstrapQualifier``
     or the synthesizer says otherwise)."""
-    synthesizer = cdk.Stack.of(scope).synthesizer
-    qualifier = getattr(synthesizer, "bootstrap_qualifier", None) or "hnb659fds"
-    return f"Resource::arn:<AWS::Partition>:s3:::cdk-{qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*"
+    stack = cdk.Stack.of(scope)
+    qualifier = getattr(stack.synthesizer, "bootstrap_qualifier", None) or "hnb659fds"
+    bucket = f"cdk-{qualifier}-assets-{stack.account}-{stack.region}"
+    return resource_finding(scope, f"arn:{stack.partition}:s3:::{bucket}/*")
 
 
 def acknowledge_iam5(scope: Construct, findings: dict[str, str]) -> None:

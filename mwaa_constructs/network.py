@@ -137,17 +137,15 @@ class AirflowNetwork(Construct):
             subnets.insert(
                 0, ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
             )
-        # An environment-agnostic stack only knows two zones (Fn::GetAZs 0 and 1); naming the
-        # zones as Fn::Select over Fn::GetAZs gives a third one without an account or region.
+        # Zones named as Fn::Select over Fn::GetAZs, resolved at deploy time: no context lookup
+        # (which would need credentials at synth when account and region are set), and a third
+        # zone even in an environment-agnostic stack, which otherwise knows only two.
         zones = [cdk.Fn.select(i, cdk.Fn.get_azs()) for i in range(az_count)]
-        stack = cdk.Stack.of(self)
-        use_tokens = cdk.Token.is_unresolved(stack.region)
         return ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
-            availability_zones=zones if use_tokens else None,
-            max_azs=None if use_tokens else az_count,
+            availability_zones=zones,
             nat_gateways=nat_gateways if mode == "nat" else 0,
             subnet_configuration=subnets,
             enable_dns_hostnames=True,

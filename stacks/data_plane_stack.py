@@ -13,9 +13,10 @@ from constructs import Construct
 
 from mwaa_constructs.data_plane import SampleDataPlane
 from mwaa_constructs.hygiene import drop_redundant_depends_on
+from stacks.base import LookupFreeStack
 
 
-class SampleDataStack(cdk.Stack):
+class SampleDataStack(LookupFreeStack):
     """The data bucket, Glue database, Athena workgroup and Redshift Serverless of the sample DAG.
 
     A stack of its own, switched on by the profile's ``sample_data``: it can be deployed after

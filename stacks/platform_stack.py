@@ -19,6 +19,7 @@ from mwaa_constructs.data_plane import CONFIG_FILE_NAME as DAG_CONFIG_FILE_NAME
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from mwaa_constructs.log_groups import retention_days
 from platform_config import Profile
+from stacks.base import LookupFreeStack
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +33,7 @@ class ArtifactSources:
     known_packages: frozenset[str] = frozenset()
 
 
-class MwaaPlatformStack(cdk.Stack):
+class MwaaPlatformStack(LookupFreeStack):
     """Everything one MWAA environment needs, from one validated :class:`Profile`."""
 
     def __init__(

@@ -162,3 +162,21 @@ def test_a_custom_bootstrap_qualifier_keeps_cdk_nag_clean(tmp_path: Path) -> Non
     stack = build_app(app)
     app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
     assert "team42xyz" in (tmp_path / f"{stack.artifact_id}.assets.json").read_text()
+
+
+def test_an_account_and_region_need_no_lookup_at_synth(tmp_path: Path) -> None:
+    context = cdk_context()
+    context["profiles"]["dev"] |= {"account": "111122223333", "region": "eu-west-1"}
+    app = cdk.App(context={**context, "profile": "dev"}, outdir=str(tmp_path))
+    stack = build_app(app)
+    app.synth()
+    # A context lookup would be listed as "missing" and need credentials at synth.
+    assert "missing" not in json.loads((tmp_path / "manifest.json").read_text())
+    assert stack.account == "111122223333" and stack.region == "eu-west-1"
+    template = json.loads((tmp_path / f"{stack.artifact_id}.template.json").read_text())
+    zones = {
+        json.dumps(r["Properties"]["AvailabilityZone"])
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert len(zones) == 3 and all("Fn::GetAZs" in zone for zone in zones)
