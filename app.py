@@ -25,13 +25,18 @@ def build_app(app: cdk.App) -> MwaaPlatformStack:
     Returns the platform stack; with ``sample_data`` on, a ``SampleDataStack`` that depends on
     it is added to the app as well."""
     profile = load_profile(app.node.try_get_context("profiles"), app.node.try_get_context("profile"))
-    env = cdk.Environment(account=profile.account, region=profile.region)
+    # Neither set: an environment-agnostic synth that deploys to the credentials' account.
+    env = (
+        cdk.Environment(account=profile.account, region=profile.region)
+        if profile.account or profile.region
+        else None
+    )
     stack = MwaaPlatformStack(
         app,
         "MwaaPlatform",
         stack_name=f"{profile.environment_name}-platform",
         description=f"Amazon MWAA environment {profile.environment_name} (profile {profile.name})",
-        env=env if profile.account or profile.region else None,
+        env=env,
         profile=profile,
         sources=artifact_sources(),
     )
@@ -41,7 +46,7 @@ def build_app(app: cdk.App) -> MwaaPlatformStack:
             "MwaaSampleData",
             stack_name=f"{profile.environment_name}-sample-data",
             description=f"Sample data plane of movie-list-dag on {profile.environment_name}",
-            env=env if profile.account or profile.region else None,
+            env=env,
             termination_protection=profile.termination_protection,
             tags=dict(profile.tags),
             vpc=stack.network.vpc,
