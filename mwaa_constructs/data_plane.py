@@ -19,6 +19,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from mwaa_constructs.dag_bucket import SecureBucket
+from mwaa_constructs.grants import grant_bucket_objects
 from mwaa_constructs.nag import acknowledge_bucket_deployment, acknowledge_iam5, logical_id, resource_finding
 
 CONFIG_FILE_NAME = "movie_list_config.json"
@@ -144,8 +145,9 @@ class SampleDataPlane(Construct):
         self.access_log_bucket, self.data_bucket = buckets.access_log_bucket, buckets.bucket
         # The DAG lands, reads and cleans files under the data prefix; Athena (with the caller's
         # credentials) writes results that the DAG then reads back.
-        self.data_bucket.grant_read_write(execution_role, f"{data_prefix}*")
-        self.data_bucket.grant_read_write(execution_role, f"{ATHENA_RESULTS_PREFIX}*")
+        grant_bucket_objects(
+            self.data_bucket, execution_role, prefixes=(data_prefix, ATHENA_RESULTS_PREFIX), write=True
+        )
 
         # ---- Glue and Athena ------------------------------------------------------------
         self.database_name = glue_database_name(name_prefix)
@@ -199,7 +201,7 @@ class SampleDataPlane(Construct):
                 iam.ServicePrincipal("redshift-serverless.amazonaws.com"),
             ),
         )
-        self.data_bucket.grant_read(self.copy_role, f"{data_prefix}*")
+        grant_bucket_objects(self.data_bucket, self.copy_role, prefixes=(data_prefix,))
 
         self.admin_secret = secretsmanager.Secret(
             self,
@@ -373,7 +375,7 @@ class SampleDataPlane(Construct):
         """cdk-nag findings that follow from the design, each on the narrowest construct."""
         data_objects = f"Resource::<{logical_id(self.data_bucket)}.Arn>/{self.data_prefix}*"
         results_objects = f"Resource::<{logical_id(self.data_bucket)}.Arn>/{ATHENA_RESULTS_PREFIX}*"
-        grant = "Bucket.grant_read/grant_read_write limited to one prefix of the sample data bucket"
+        grant = "object grants limited to the sample data bucket's own prefixes"
         kms_findings = (
             {
                 "Action::kms:GenerateDataKey*": f"{grant}: objects are encrypted with the platform key.",

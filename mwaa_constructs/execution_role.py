@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mwaa_constructs.grants import grant_bucket_objects
 from mwaa_constructs.nag import acknowledge_iam5, bucket_objects_finding, resource_finding
 
 
@@ -33,7 +34,8 @@ class ExecutionRole(Construct):
     (and nothing else: ``s3:ListAllMyBuckets`` is denied); write to ``log_groups``; use the
     ``airflow-celery-*`` queues MWAA creates in its service account; and use ``key`` through S3
     and SQS only. No AWS managed policy is attached. Add what DAGs need with grants on
-    :attr:`role` (``data_bucket.grant_read(execution_role.role)``).
+    :attr:`role` (``grant_bucket_objects(data_bucket, execution_role.role)`` or any construct's
+    ``grant_*`` method).
     """
 
     def __init__(
@@ -130,8 +132,8 @@ class ExecutionRole(Construct):
         for statement in statements:
             self.role.add_to_policy(statement)
         # s3:GetObject*, s3:GetBucket*, s3:List* on the bucket and its objects (the reference
-        # policy's S3 statement), plus kms:Decrypt on the bucket key when it has one.
-        bucket.grant_read(self.role)
+        # policy's S3 statement); the bucket key is usable through S3 only.
+        grant_bucket_objects(bucket, self.role)
         self._acknowledge_reference_policy_wildcards(bucket)
 
     def _acknowledge_reference_policy_wildcards(self, bucket: s3.IBucket) -> None:
@@ -143,10 +145,11 @@ class ExecutionRole(Construct):
             "Action::kms:GenerateDataKey*": "AWS reference policy for MWAA: data keys for the "
             "environment's S3 objects and Celery messages, only via S3 and SQS.",
             "Action::s3:GetObject*": "Read-only access to the environment's own DAG bucket "
-            "(Bucket.grant_read).",
+            "(grant_bucket_objects).",
             "Action::s3:GetBucket*": "Read-only access to the environment's own DAG bucket "
-            "(Bucket.grant_read).",
-            "Action::s3:List*": "Read-only access to the environment's own DAG bucket (Bucket.grant_read).",
+            "(grant_bucket_objects).",
+            "Action::s3:List*": "Read-only access to the environment's own DAG bucket "
+            "(grant_bucket_objects).",
             bucket_objects_finding(self, bucket): "Reads every object of the environment's own DAG "
             "bucket (DAGs, plugins, requirements).",
             resource_finding(self, self._celery_queues): "MWAA's Celery "

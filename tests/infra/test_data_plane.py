@@ -501,6 +501,14 @@ def test_execution_role_may_use_the_key_for_the_data_bucket(synth_with_key: Synt
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     kms = _statement_with(statements, "kms:Decrypt")
     assert kms["Resource"]["Fn::ImportValue"]
+    # Only through S3: the role cannot call KMS directly with the platform key.
+    assert list(kms["Condition"]) == ["StringEquals"]
+    assert '"s3."' in json.dumps(kms["Condition"]["StringEquals"]["kms:ViaService"])
+    assert all(
+        "kms:ViaService" in json.dumps(st.get("Condition"))
+        for st in statements
+        if any(a.startswith("kms:") for a in _as_list(st["Action"]))
+    )
     # The key policy in the platform stack is untouched: IAM grants only, no reference back.
     assert "Fn::ImportValue" not in json.dumps(synth_with_key.platform_template)
 

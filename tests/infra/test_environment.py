@@ -170,6 +170,10 @@ def _role_statements(template: Template) -> list[dict]:
     return _flat([s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]])  # type: ignore[return-value]
 
 
+def _actions(statement: dict) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
 def _statement_with(statements: list[dict], action: str) -> dict:
     matches = [
         s for s in statements if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
@@ -197,6 +201,8 @@ def test_role_policy_is_the_scoped_reference_policy(customer_key) -> None:
         "s3.eu-west-1.amazonaws.com",
         "sqs.eu-west-1.amazonaws.com",
     ]
+    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]
+    assert all("kms:ViaService" in json.dumps(s.get("Condition")) for s in kms_statements)
     s3_read = _statement_with(statements, "s3:GetObject*")
     assert sorted(s3_read["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
     assert not any("s3:Put" in json.dumps(s["Action"]) or s["Action"] == "*" for s in statements)
