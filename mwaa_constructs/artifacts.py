@@ -90,14 +90,15 @@ def check_dags(dags_dir: Path, files: list[str]) -> None:
 
 def check_requirements(
     path: Path, airflow_version: str, known_packages: frozenset[str] = frozenset()
-) -> None:
+) -> list[str]:
     """The requirements file must hold the constraint line of ``airflow_version`` and its
     Python, and pin every other requirement with ``==`` unless the constraint covers it (a
     package of :data:`rules.CONSTRAINT_COVERED_PACKAGES` for that version, or of
-    ``known_packages``)."""
+    ``known_packages``). Returns the requirement lines (the constraint line left out)."""
     known_packages = known_packages | rules.CONSTRAINT_COVERED_PACKAGES.get(airflow_version, frozenset())
     expected = rules.constraint_url(airflow_version)
     constraints: list[str] = []
+    requirements: list[str] = []
     problems: list[str] = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
@@ -119,6 +120,7 @@ def check_requirements(
         if requirement is None:
             problems.append(f"line {number}: cannot read requirement '{line}'")
             continue
+        requirements.append(line)
         name = re.sub(r"[-_.]+", "-", requirement.group("name")).lower()
         if not requirement.group("spec").startswith("==") and name not in known_packages:
             problems.append(
@@ -129,6 +131,7 @@ def check_requirements(
         problems.append(f'missing the constraint line: --constraint "{expected}"')
     if problems:
         raise ArtifactError(f"{path}: " + "; ".join(problems))
+    return requirements
 
 
 def check_startup_script(path: Path) -> None:
@@ -190,6 +193,11 @@ class AirflowArtifacts(Construct):
     requirements file without the constraint line of ``airflow_version`` or with unpinned
     requirements, a plugins.zip over MWAA's limit, a startup script without shebang or with
     CRLF line endings.
+
+    Without ``internet_access`` (an isolated network) pip can neither download packages nor
+    the constraints file: a requirements file that holds only the constraint line is then not
+    deployed (MWAA applies the image's constraints itself), and one that lists packages is an
+    error.
     """
 
     def __init__(
@@ -206,6 +214,7 @@ class AirflowArtifacts(Construct):
         startup_script: Path | None = None,
         keep_in_dag_folder: tuple[str, ...] = (),
         known_packages: frozenset[str] = frozenset(),
+        internet_access: bool = True,
     ) -> None:
         super().__init__(scope, id)
         self._bucket = bucket
@@ -241,10 +250,19 @@ class AirflowArtifacts(Construct):
                 "Plugins", "plugins/", "plugins.zip", s3deploy.Source.asset(str(folder)), digest
             )
         if requirements_file is not None:
-            check_requirements(requirements_file, airflow_version, known_packages)
-            self.requirements = self._deploy_text(
-                "Requirements", "requirements/", "requirements.txt", requirements_file
-            )
+            packages = check_requirements(requirements_file, airflow_version, known_packages)
+            if internet_access:
+                self.requirements = self._deploy_text(
+                    "Requirements", "requirements/", "requirements.txt", requirements_file
+                )
+            elif packages:
+                raise ArtifactError(
+                    f"{requirements_file}: the environment has no route to the internet (network "
+                    f"mode 'isolated'), so pip cannot download {', '.join(packages)} nor the "
+                    "constraints file; put the packages' wheels in plugins.zip with a local "
+                    "constraints file, or use network mode 'nat'"
+                )
+            # else: nothing to install, and pip could not fetch the constraint: no requirements.
         if startup_script is not None:
             check_startup_script(startup_script)
             self.startup_script = self._deploy_text("StartupScript", "startup/", "startup.sh", startup_script)

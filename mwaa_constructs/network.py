@@ -160,6 +160,9 @@ class AirflowNetwork(Construct):
                 f"{name}Endpoint",
                 service=service,
                 private_dns_enabled=True,
+                # The environment's own group: its self-referencing rule already admits the
+                # environment, so no rule for the whole VPC range is added (open=False).
                 security_groups=[self.security_group],
+                open=False,
                 subnets=ec2.SubnetSelection(subnets=self.environment_subnets),
             )

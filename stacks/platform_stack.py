@@ -93,6 +93,8 @@ class MwaaPlatformStack(LookupFreeStack):
             known_packages=sources.known_packages,
             # Written by the sample data plane's own deployment: never pruned by the DAG upload.
             keep_in_dag_folder=(DAG_CONFIG_FILE_NAME,),
+            # Isolated subnets have no route to PyPI or to the constraints file.
+            internet_access=profile.network.mode != "isolated",
         )
         environment = AirflowEnvironment(
             self,

@@ -30,8 +30,9 @@ CONSTRAINT = (
 )
 
 
-def _template(root: Path) -> dict[str, Any]:
+def _template(root: Path, **profile_settings: Any) -> dict[str, Any]:
     context = cdk_context()
+    context["profiles"]["dev"].update(profile_settings)
     app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(root / "cdk.out"))
     stack = MwaaPlatformStack(
         app, "MwaaPlatform", profile=load_profile(context["profiles"], "dev"), sources=artifact_sources(root)
@@ -161,6 +162,18 @@ def test_touching_files_changes_nothing(baseline, tmp_path: Path) -> None:
             os.utime(path, (1_000_000_000, 1_000_000_000))
             path.chmod(0o600)
     assert _template(root) == base
+
+
+def test_an_isolated_network_gets_no_requirements_to_download(tmp_path: Path) -> None:
+    root = copy_sources(tmp_path)
+    isolated = {"network": {"mode": "isolated"}, "sample_data": False}
+    environment = _environment(_template(root, **isolated))
+    assert "RequirementsS3Path" not in environment and "RequirementsS3ObjectVersion" not in environment
+    assert "PluginsS3ObjectVersion" in environment and "StartupScriptS3ObjectVersion" in environment
+
+    (root / "runtime" / "mwaa-requirements.txt").write_text(f"{CONSTRAINT}\nsimplejson==3.20.1\n")
+    with pytest.raises(ArtifactError, match=r"no route to the internet .* simplejson==3\.20\.1"):
+        _template(root, **isolated)
 
 
 def test_plugins_zip_is_byte_identical_and_rooted(tmp_path: Path) -> None:
