@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 
@@ -16,9 +17,15 @@ _MAX_NAME_PART = 63 - len("airflow-") - 1 - 12 - 1 - 14
 
 
 def bucket_name_part(environment_name: str) -> str:
-    """The environment name in the form S3 allows in a bucket name (lower case, no '_')."""
-    part = re.sub(r"[^a-z0-9-]", "-", environment_name.lower())[:_MAX_NAME_PART]
-    return part.strip("-") or "env"
+    """The environment name in the form S3 allows in a bucket name (lower case, no '_').
+
+    A name that does not fit as it is (upper case, '_', too long) gets a short hash of the
+    original, so that two environment names never share a bucket name."""
+    part = re.sub(r"[^a-z0-9-]", "-", environment_name.lower()).strip("-")
+    if part == environment_name and len(part) <= _MAX_NAME_PART:
+        return part
+    digest = hashlib.sha256(environment_name.encode()).hexdigest()[:6]
+    return f"{part[: _MAX_NAME_PART - 7].strip('-')}-{digest}".lstrip("-")
 
 
 class SecureBucket(Construct):

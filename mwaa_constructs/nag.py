@@ -94,7 +94,8 @@ def acknowledge_bucket_deployment(
         "Action::s3:GetObject*": f"{purpose}: read-only object grant.",
         "Action::s3:List*": f"{purpose}: list grant on the source and destination buckets only.",
         "Action::s3:Abort*": f"{purpose}: aborts its own multipart uploads.",
-        "Action::s3:DeleteObject*": f"{purpose}: prunes only under its destination prefix.",
+        "Action::s3:DeleteObject*": f"{purpose}: CDK grants deletes on the whole bucket; the "
+        "handler deletes only under the prefix of a deployment that prunes.",
         cdk_asset_objects_finding(
             deployment
         ): f"{purpose}: the sources are objects of the CDK bootstrap asset bucket.",

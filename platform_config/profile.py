@@ -30,7 +30,10 @@ _SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 _DAG_PATH_PATTERN = re.compile(r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$")
 _TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 _TAG_VALUE_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{0,256}$")
-_MAX_TAGS = 50
+# S3 allows 50 tags on a bucket; CDK's BucketDeployments mark each destination prefix of the
+# DAG bucket with a tag of their own (dags/, plugins/, requirements/, startup/ and the sample
+# data plane's DAG configuration): 5 are kept free for them.
+_MAX_TAGS = 45
 
 
 class ProfileError(ValueError):
@@ -462,7 +465,10 @@ def _read_tags(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
         r.fail("tags", given, "expected an object of tag key -> string value")
         return {}
     if len(given) > _MAX_TAGS:
-        r.fail("tags", f"{len(given)} tags", f"at most {_MAX_TAGS} tags")
+        r.fail(
+            "tags", f"{len(given)} tags",
+            f"at most {_MAX_TAGS} tags (S3's 50 per bucket, less 5 the artifact deployments add)",
+        )  # fmt: skip
     tags: dict[str, str] = {}
     for key, value in given.items():
         if not _TAG_KEY_PATTERN.fullmatch(key) or key.lower().startswith("aws:"):

@@ -80,8 +80,16 @@ class Synthesized:
         raise AssertionError(f"the platform stack exports no {attribute} of {logical_id}")
 
 
-def _synth(outdir: Path, *, with_key: bool) -> Synthesized:
+def _platform_template(outdir: Path, *, with_key: bool) -> dict[str, Any]:
+    """The platform-like stack of :func:`_synth` alone, without a data stack."""
     app = cdk.App(outdir=str(outdir), context=_feature_flags())
+    _platform(app, with_key=with_key)
+    return app.synth().get_stack_by_name("Platform").template
+
+
+def _platform(
+    app: cdk.App, *, with_key: bool
+) -> tuple[cdk.Stack, Any, AirflowNetwork, DagBucket, ExecutionRole]:
     platform = cdk.Stack(app, "Platform")
     key = AirflowKey(platform, "Key", environment_name=ENVIRONMENT_NAME).key if with_key else None
     network = AirflowNetwork(platform, "Network", availability_zones=3)
@@ -95,6 +103,12 @@ def _synth(outdir: Path, *, with_key: bool) -> Synthesized:
         key=key,
     )
     drop_redundant_depends_on(platform)  # as MwaaPlatformStack does
+    return platform, key, network, dag_bucket, role
+
+
+def _synth(outdir: Path, *, with_key: bool) -> Synthesized:
+    app = cdk.App(outdir=str(outdir), context=_feature_flags())
+    platform, key, network, dag_bucket, role = _platform(app, with_key=with_key)
     data = SampleDataStack(
         app,
         "SampleData",
@@ -370,6 +384,29 @@ def test_copy_role_is_trusted_by_redshift_and_reads_only_the_data_prefix(synth: 
 # ---- grants to the execution role ---------------------------------------------------------
 
 
+@pytest.mark.parametrize(("fixture", "with_key"), [("synth", False), ("synth_with_key", True)])
+def test_the_data_stack_adds_only_exports_and_a_bucket_tag_to_the_platform(
+    fixture: str, with_key: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    synth: Synthesized = request.getfixturevalue(fixture)
+    alone = _platform_template(tmp_path, with_key=with_key)
+    with_data = json.loads(json.dumps(synth.platform_template))
+    # The data stack reads VPC, subnets, security group, bucket and role through exports.
+    assert set(alone.get("Outputs", {})) < set(with_data["Outputs"])
+    assert all("Export" in output for output in with_data["Outputs"].values())
+    # Its BucketDeployment marks the DAG prefix it writes to with a tag on the DAG bucket.
+    bucket_id = synth.logical_id(synth.platform.node.find_child("DagBucket").bucket)
+    tags_with = with_data["Resources"][bucket_id]["Properties"].pop("Tags")
+    tags_alone = alone["Resources"][bucket_id]["Properties"].pop("Tags", [])
+    added = [tag for tag in tags_with if tag not in tags_alone]
+    assert [tag["Key"].startswith("aws-cdk:cr-owned:dags/") for tag in added] == [True]
+    # Nothing else in the platform changes (the key policy included: the data stack's KMS
+    # permissions are IAM grants), so deploying or destroying it never touches the environment.
+    with_data.pop("Outputs")
+    alone.pop("Outputs", None)
+    assert with_data == alone
+
+
 def test_grants_land_in_a_policy_of_the_data_stack_attached_to_the_execution_role(
     synth: Synthesized,
 ) -> None:
@@ -377,8 +414,6 @@ def test_grants_land_in_a_policy_of_the_data_stack_attached_to_the_execution_rol
     (role_name,) = policy["Properties"]["Roles"]
     # The role name, taken from the imported ARN.
     assert "Fn::ImportValue" in json.dumps(role_name)
-    # The platform stack references nothing of the data stack: no cycle, destroyable alone.
-    assert "Fn::ImportValue" not in json.dumps(synth.platform_template)
 
 
 def test_execution_role_reads_and_writes_only_two_prefixes_of_the_data_bucket(synth: Synthesized) -> None:
@@ -509,8 +544,6 @@ def test_execution_role_may_use_the_key_for_the_data_bucket(synth_with_key: Synt
         for st in statements
         if any(a.startswith("kms:") for a in _as_list(st["Action"]))
     )
-    # The key policy in the platform stack is untouched: IAM grants only, no reference back.
-    assert "Fn::ImportValue" not in json.dumps(synth_with_key.platform_template)
 
 
 # ---- the DAG's configuration ---------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_logs as logs
@@ -17,7 +20,7 @@ from tests.infra.conftest import TLS_ONLY_STATEMENT
 def retained() -> Template:
     stack = cdk.Stack(cdk.App(), "Retained")
     key = AirflowKey(stack, "Key", environment_name="env-a").key
-    DagBucket(stack, "DagBucket", environment_name="Env_A", encryption_key=key)
+    DagBucket(stack, "DagBucket", environment_name="env-a", encryption_key=key)
     AirflowLogGroups(
         stack, "Logs", environment_name="env-a", retention=logs.RetentionDays.ONE_YEAR, encryption_key=key
     )
@@ -34,36 +37,34 @@ def destroyed() -> Template:
 
 def test_key_rotates_and_lets_only_this_accounts_log_groups_use_it(retained: Template) -> None:
     retained.has_resource("AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
-    retained.has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "EnableKeyRotation": True,
-            "KeyPolicy": {
-                "Statement": Match.array_with(
+    (key,) = retained.find_resources("AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    (logs_statement,) = [
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if "logs." in json.dumps(statement["Principal"])
+    ]
+    assert logs_statement["Principal"] == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    assert logs_statement["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Join": [
+                    "",
                     [
-                        Match.object_like(
-                            {
-                                "Principal": {
-                                    "Service": {
-                                        "Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
-                                    }
-                                },
-                                "Condition": {
-                                    "ArnLike": {
-                                        "kms:EncryptionContext:aws:logs:arn": {
-                                            "Fn::Join": Match.array_with(
-                                                [Match.array_with([":logs:", {"Ref": "AWS::Region"}])]
-                                            )
-                                        }
-                                    }
-                                },
-                            }
-                        )
-                    ]
-                )
-            },
-        },
-    )
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":logs:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":*",
+                    ],
+                ]
+            }
+        }
+    }
 
 
 def test_dag_bucket_is_airflow_prefixed_versioned_private_and_tls_only(retained: Template) -> None:
@@ -162,12 +163,23 @@ def test_log_groups_have_mwaa_names_retention_and_key(retained: Template) -> Non
 
 @pytest.mark.parametrize(
     ("name", "part"),
-    [("Env_A", "env-a"), ("x" * 80, "x" * 27), ("MWAA-prod", "mwaa-prod")],
+    [
+        ("mwaa-prod", "mwaa-prod"),
+        ("x" * 27, "x" * 27),
+        ("Env_A", "env-a-{hash}"),
+        ("x" * 80, "x" * 20 + "-{hash}"),
+    ],
 )
-def test_bucket_name_part_is_valid_for_s3(name: str, part: str) -> None:
-    assert bucket_name_part(name) == part
-    longest = f"airflow-{part}-123456789012-ap-southeast-4"
-    assert len(longest) <= 63
+def test_bucket_name_part_is_valid_for_s3_and_unique(name: str, part: str) -> None:
+    result = bucket_name_part(name)
+    assert re.fullmatch(part.replace("{hash}", "[0-9a-f]{6}"), result)
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", result)
+    assert len(f"airflow-{result}-123456789012-ap-southeast-4") <= 63
+
+
+def test_names_that_normalise_alike_get_different_buckets() -> None:
+    names = ["Env_A", "env-a", "ENV-A", "x" * 80, "x" * 79 + "y"]
+    assert len({bucket_name_part(n) for n in names}) == len(names)
 
 
 def test_retention_days_maps_every_accepted_value_and_rejects_others() -> None:
