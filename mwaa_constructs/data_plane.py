@@ -34,22 +34,27 @@ ATHENA_BYTES_SCANNED_CUTOFF = 1024**3  # MovieLens small is a few MB; 1 GiB stop
 _NAME_SUFFIX = "movielens"
 
 
+def _service_name(name_prefix: str, *, invalid: str, separator: str, max_length: int, lower: bool) -> str:
+    """``<prefix><separator>movielens`` with the characters a service rejects replaced."""
+    source = name_prefix.lower() if lower else name_prefix
+    part = re.sub(invalid, separator, source).strip("-._")[: max_length - len(_NAME_SUFFIX) - 1]
+    part = part.rstrip("-._")
+    return f"{part}{separator}{_NAME_SUFFIX}" if part else _NAME_SUFFIX
+
+
 def glue_database_name(name_prefix: str) -> str:
     """Glue (and Athena) database name: lower case letters, digits and ``_``, at most 255."""
-    part = re.sub(r"[^a-z0-9_]+", "_", name_prefix.lower()).strip("_")[: 255 - len(_NAME_SUFFIX) - 1]
-    return f"{part.rstrip('_')}_{_NAME_SUFFIX}" if part else _NAME_SUFFIX
+    return _service_name(name_prefix, invalid=r"[^a-z0-9_]+", separator="_", max_length=255, lower=True)
 
 
 def athena_workgroup_name(name_prefix: str) -> str:
     """Athena workgroup name: letters, digits, ``.``, ``_`` and ``-``, at most 128."""
-    part = re.sub(r"[^A-Za-z0-9._-]+", "-", name_prefix).strip("-._")[: 128 - len(_NAME_SUFFIX) - 1]
-    return f"{part.rstrip('-._')}-{_NAME_SUFFIX}" if part else _NAME_SUFFIX
+    return _service_name(name_prefix, invalid=r"[^A-Za-z0-9._-]+", separator="-", max_length=128, lower=False)
 
 
 def redshift_name(name_prefix: str) -> str:
     """Redshift Serverless namespace and workgroup name: 3-64 lower case letters, digits, ``-``."""
-    part = re.sub(r"[^a-z0-9-]+", "-", name_prefix.lower()).strip("-")[: 64 - len(_NAME_SUFFIX) - 1]
-    return f"{part.rstrip('-')}-{_NAME_SUFFIX}" if part else _NAME_SUFFIX
+    return _service_name(name_prefix, invalid=r"[^a-z0-9-]+", separator="-", max_length=64, lower=True)
 
 
 class SampleDataPlane(Construct):

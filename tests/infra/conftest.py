@@ -23,6 +23,19 @@ TLS_ONLY_STATEMENT = Match.object_like(
 )
 
 
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    """The actions of an IAM policy statement, as a list."""
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else action
+
+
+def statement_with(statements: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    """The one statement of ``statements`` that grants ``action``."""
+    found = [statement for statement in statements if action in actions_of(statement)]
+    assert len(found) == 1, f"{action}: expected in exactly one statement, found {found}"
+    return found[0]
+
+
 def cdk_context() -> dict[str, Any]:
     """The context of cdk.json: feature flags and the shipped profiles."""
     return json.loads((ROOT / "cdk.json").read_text())["context"]

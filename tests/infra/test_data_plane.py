@@ -30,7 +30,7 @@ from mwaa_constructs.data_plane import (
 )
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from stacks.data_plane_stack import SampleDataStack
-from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context
+from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context, statement_with
 
 ENVIRONMENT_NAME = "mwaa-dev"
 DAG_S3_PATH = "dags"
@@ -158,12 +158,6 @@ def _execution_policy(s: Synthesized) -> tuple[str, dict[str, Any]]:
     policy = imported.node.find_child("Policy")
     logical_id = s.logical_id(policy.node.default_child)
     return logical_id, s.data_template["Resources"][logical_id]
-
-
-def _statement_with(statements: list[dict[str, Any]], action: str) -> dict[str, Any]:
-    found = [st for st in statements if action in _as_list(st["Action"])]
-    assert len(found) == 1, f"{action}: expected in exactly one statement, found {found}"
-    return found[0]
 
 
 # ---- S3 ---------------------------------------------------------------------------------
@@ -440,7 +434,7 @@ def test_execution_role_reads_and_writes_only_two_prefixes_of_the_data_bucket(sy
 def test_execution_role_uses_athena_only_in_the_workgroup(synth: Synthesized) -> None:
     _, policy = _execution_policy(synth)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    statement = _statement_with(statements, "athena:StartQueryExecution")
+    statement = statement_with(statements, "athena:StartQueryExecution")
     assert sorted(statement["Action"]) == [
         "athena:GetQueryExecution",
         "athena:GetQueryResults",
@@ -469,7 +463,7 @@ def test_execution_role_uses_athena_only_in_the_workgroup(synth: Synthesized) ->
 def test_execution_role_uses_glue_only_in_the_database(synth: Synthesized) -> None:
     _, policy = _execution_policy(synth)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    statement = _statement_with(statements, "glue:CreateTable")
+    statement = statement_with(statements, "glue:CreateTable")
     assert sorted(statement["Action"]) == sorted(
         [
             "glue:GetDatabase",
@@ -496,7 +490,7 @@ def test_execution_role_uses_the_data_api_only_on_the_workgroup_and_its_own_stat
 ) -> None:
     _, policy = _execution_policy(synth)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    run = _statement_with(statements, "redshift-data:ExecuteStatement")
+    run = statement_with(statements, "redshift-data:ExecuteStatement")
     assert sorted(run["Action"]) == ["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"]
     assert run["Resource"] == {
         "Fn::GetAtt": [
@@ -504,7 +498,7 @@ def test_execution_role_uses_the_data_api_only_on_the_workgroup_and_its_own_stat
             "Workgroup.WorkgroupArn",
         ]
     }
-    follow = _statement_with(statements, "redshift-data:DescribeStatement")
+    follow = statement_with(statements, "redshift-data:DescribeStatement")
     assert sorted(follow["Action"]) == [
         "redshift-data:CancelStatement",
         "redshift-data:DescribeStatement",
@@ -522,7 +516,7 @@ def test_execution_role_uses_the_data_api_only_on_the_workgroup_and_its_own_stat
 def test_execution_role_reads_the_admin_secret_and_nothing_is_unscoped(synth: Synthesized) -> None:
     _, policy = _execution_policy(synth)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    secret = _statement_with(statements, "secretsmanager:GetSecretValue")
+    secret = statement_with(statements, "secretsmanager:GetSecretValue")
     assert sorted(secret["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     assert secret["Resource"] == {"Ref": synth.logical_id(synth.data.data_plane.admin_secret)}
     for statement in statements:
@@ -534,7 +528,7 @@ def test_execution_role_reads_the_admin_secret_and_nothing_is_unscoped(synth: Sy
 def test_execution_role_may_use_the_key_for_the_data_bucket(synth_with_key: Synthesized) -> None:
     _, policy = _execution_policy(synth_with_key)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    kms = _statement_with(statements, "kms:Decrypt")
+    kms = statement_with(statements, "kms:Decrypt")
     assert kms["Resource"]["Fn::ImportValue"]
     # Only through S3: the role cannot call KMS directly with the platform key.
     assert list(kms["Condition"]) == ["StringEquals"]

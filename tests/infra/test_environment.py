@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
 from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowNetwork, DagBucket, S3ObjectVersion
+from tests.infra.conftest import actions_of, statement_with
 
 
 def _build(*, key: bool, **kwargs: object) -> tuple[cdk.Stack, AirflowEnvironment, AirflowNetwork]:
@@ -170,47 +171,35 @@ def _role_statements(template: Template) -> list[dict]:
     return _flat([s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]])  # type: ignore[return-value]
 
 
-def _actions(statement: dict) -> list[str]:
-    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-
-
-def _statement_with(statements: list[dict], action: str) -> dict:
-    matches = [
-        s for s in statements if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-    ]
-    assert len(matches) == 1, (action, matches)
-    return matches[0]
-
-
 def test_role_policy_is_the_scoped_reference_policy(customer_key) -> None:
     _, _, template = customer_key
     statements = _role_statements(template)
-    publish = _statement_with(statements, "airflow:PublishMetrics")
+    publish = statement_with(statements, "airflow:PublishMetrics")
     assert publish["Resource"] == "arn:aws:airflow:eu-west-1:111122223333:environment/env-x"
-    deny = _statement_with(statements, "s3:ListAllMyBuckets")
+    deny = statement_with(statements, "s3:ListAllMyBuckets")
     assert deny["Effect"] == "Deny" and deny["Resource"] == "*"
-    sqs = _statement_with(statements, "sqs:SendMessage")
+    sqs = statement_with(statements, "sqs:SendMessage")
     assert sqs["Resource"] == "arn:aws:sqs:eu-west-1:*:airflow-celery-*"
-    logs = _statement_with(statements, "logs:PutLogEvents")
+    logs = statement_with(statements, "logs:PutLogEvents")
     assert len(logs["Resource"]) == 5 and all("GetAtt" in json.dumps(r) for r in logs["Resource"])
-    metrics = _statement_with(statements, "cloudwatch:PutMetricData")
+    metrics = statement_with(statements, "cloudwatch:PutMetricData")
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "AmazonMWAA"}}
-    kms = _statement_with(statements, "kms:Encrypt")
+    kms = statement_with(statements, "kms:Encrypt")
     assert "GetAtt" in json.dumps(kms["Resource"])
     assert sorted(kms["Condition"]["StringEquals"]["kms:ViaService"]) == [
         "s3.eu-west-1.amazonaws.com",
         "sqs.eu-west-1.amazonaws.com",
     ]
-    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]
+    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in actions_of(s))]
     assert all("kms:ViaService" in json.dumps(s.get("Condition")) for s in kms_statements)
-    s3_read = _statement_with(statements, "s3:GetObject*")
+    s3_read = statement_with(statements, "s3:GetObject*")
     assert sorted(s3_read["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
     assert not any("s3:Put" in json.dumps(s["Action"]) or s["Action"] == "*" for s in statements)
 
 
 def test_aws_owned_key_variant_uses_not_resource_through_sqs_only(aws_owned: Template) -> None:
     statements = _role_statements(aws_owned)
-    kms = _statement_with(statements, "kms:Encrypt")
+    kms = statement_with(statements, "kms:Encrypt")
     assert "Resource" not in kms
     assert kms["NotResource"] == "arn:aws:kms:*:111122223333:key/*"
     assert kms["Condition"]["StringEquals"]["kms:ViaService"] == ["sqs.eu-west-1.amazonaws.com"]
