@@ -40,12 +40,16 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.app-installed: requirements.txt constraints.txt | $(VENV)/bin/python
+# The project itself is installed editable (no dependencies of its own beyond those pinned
+# above): it puts the mwaa-ops command into .venv/bin.
+$(VENV)/.app-installed: requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt | $(VENV)/bin/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.app-installed
 
 node_modules/.installed: package.json package-lock.json

@@ -6,6 +6,14 @@ from platform_config.profile import (
     Profile,
     ProfileError,
     load_profile,
+    read_cdk_profiles,
 )
 
-__all__ = ["DEFAULT_PROFILE", "NetworkSettings", "Profile", "ProfileError", "load_profile"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "NetworkSettings",
+    "Profile",
+    "ProfileError",
+    "load_profile",
+    "read_cdk_profiles",
+]

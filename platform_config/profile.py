@@ -8,9 +8,11 @@ setting, the value received and what is allowed, so a bad profile never reaches 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from mwaa_constructs import rules
@@ -89,6 +91,16 @@ class Profile:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def platform_stack_name(self) -> str:
+        """Name (and construct id) of the stack that holds the environment."""
+        return f"{self.environment_name}-platform"
+
+    @property
+    def sample_data_stack_name(self) -> str:
+        """Name (and construct id) of the sample data plane's stack (with ``sample_data`` on)."""
+        return f"{self.environment_name}-sample-data"
+
+    @property
     def python_version(self) -> str:
         """Python of the MWAA image for this profile's Airflow version."""
         return rules.AIRFLOW_PYTHON_VERSIONS[self.airflow_version]
@@ -151,6 +163,26 @@ class _Reader:
     def check(self, setting: str, value: T, ok: Callable[[T], bool], allowed: str) -> None:
         if not ok(value):
             self.fail(setting, value, allowed)
+
+
+def read_cdk_profiles(cdk_json: Path) -> Mapping[str, Any]:
+    """The ``profiles`` object of the ``context`` of ``cdk_json``.
+
+    Raises :class:`ProfileError` when the file is missing or not valid JSON (with the line and
+    column of the error), or holds no ``context.profiles`` object."""
+    where = str(cdk_json)
+    try:
+        document = json.loads(cdk_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError("*", [f"{where}: file not found"]) from None
+    except json.JSONDecodeError as error:
+        raise ProfileError(
+            "*", [f"{where}, line {error.lineno}, column {error.colno}: invalid JSON ({error.msg})"]
+        ) from None
+    profiles = document.get("context", {}).get("profiles") if isinstance(document, dict) else None
+    if not isinstance(profiles, Mapping) or not profiles:
+        raise ProfileError("*", [f"{where}: no 'context.profiles' object of profile name -> settings"])
+    return profiles
 
 
 def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profile:
