@@ -24,6 +24,7 @@ from airflow.providers.amazon.aws.transfers.http_to_s3 import HttpToS3Operator
 from airflow.providers.http.sensors.http import HttpSensor
 from airflow.sdk import DAG, TaskGroup, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
 from movie_list import sql
 from movie_list.config import (
     CONFIG_FILE_NAME,

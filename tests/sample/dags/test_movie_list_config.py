@@ -18,7 +18,7 @@ from movie_list.config import (
 )
 from movie_list_testing import FULL_CONFIG, REPO_ROOT
 
-DOC = REPO_ROOT / "docs" / "movie_list_dag.md"
+DOC = REPO_ROOT / "sample" / "README.md"
 
 
 def write_config(tmp_path: Path, content: dict[str, Any] | str) -> Path:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DAGS_FOLDER = REPO_ROOT / "dags"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DAGS_FOLDER = REPO_ROOT / "sample" / "dags"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MOVIELENS_FIXTURE = FIXTURES / "ml-latest-small"
 
@@ -56,7 +56,8 @@ def build_movielens_zip(files: dict[str, bytes] | None = None, *, folder: str = 
 
 
 def make_dag_folder(root: Path, config: dict[str, Any] | str | None) -> Path:
-    """Copy of ``dags/`` as the deployment ships it, with ``config`` as its JSON file.
+    """Copy of the sample's DAG folder as the deployment ships it, with ``config`` as its JSON
+    file next to the DAG file.
 
     ``None`` leaves the file out; a ``str`` is written verbatim (to test broken files).
     """
@@ -68,7 +69,7 @@ def make_dag_folder(root: Path, config: dict[str, Any] | str | None) -> Path:
     )
     if config is not None:
         text = config if isinstance(config, str) else json.dumps(config, indent=2)
-        (folder / "movie_list_config.json").write_text(text, encoding="utf-8")
+        (folder / "movie_list" / "movie_list_config.json").write_text(text, encoding="utf-8")
     return folder
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 _HERE = Path(__file__).resolve().parent
-_DAGS_FOLDER = _HERE.parents[1] / "dags"
+_DAGS_FOLDER = _HERE.parents[2] / "sample" / "dags"
 
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="movie-list-airflow-home-")
 os.environ.update(

@@ -11,8 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mwaa_constructs.data_plane import SampleDataPlane
 from mwaa_constructs.hygiene import drop_redundant_depends_on
+from sample.data_plane import SampleDataPlane
 from stacks.base import LookupFreeStack
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
@@ -18,12 +19,16 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from mwaa_constructs.artifacts import DAG_EXCLUDES
 from mwaa_constructs.dag_bucket import SecureBucket
 from mwaa_constructs.grants import grant_bucket_objects
 from mwaa_constructs.nag import acknowledge_bucket_deployment, acknowledge_iam5, logical_id, resource_finding
 
+DAG_PACKAGE = "movie_list"
+"""The sample's folder in the DAG folder: ``<dag_s3_path>/movie_list/`` holds all it deploys."""
+DAG_SOURCE = Path(__file__).resolve().parent / "dags" / DAG_PACKAGE
 CONFIG_FILE_NAME = "movie_list_config.json"
-"""File the DAG reads next to ``movie_list_dag.py``, i.e. at ``<dag_s3_path>/`` in the DAG bucket."""
+"""File the DAG reads next to ``movie_list_dag.py``, i.e. in ``<dag_s3_path>/movie_list/``."""
 
 ATHENA_RESULTS_PREFIX = "athena-results/"
 REDSHIFT_PORT = 5439
@@ -85,12 +90,14 @@ class SampleDataPlane(Construct):
       ``data_prefix`` and ``athena-results/`` of the data bucket; run queries in the workgroup;
       read and change tables of the Glue database only; run statements on the Redshift workgroup
       through the Data API and follow only its own statements; read the admin secret.
-    - The DAG configuration (:attr:`dag_config`) written as ``movie_list_config.json`` into
-      ``dag_s3_path/`` of ``dag_bucket`` at deploy time, its values resolved from the resources
-      above. MWAA syncs the DAG folder on its own: no environment update. A deployment that
-      prunes the DAG prefix must leave this key alone (``AirflowArtifacts(keep_in_dag_folder=
-      (CONFIG_FILE_NAME,))``). The file stays when the stack is deleted (deleting it would mean
-      deleting the DAG prefix): the DAG then fails at run time against the removed resources.
+    - The DAG itself (``sample/dags/movie_list/``) and its configuration (:attr:`dag_config`,
+      written as ``movie_list_config.json`` next to the DAG file, its values resolved from the
+      resources above at deploy time), into ``<dag_s3_path>/movie_list/`` of ``dag_bucket``: the
+      sample owns that folder and nothing else of the DAG folder. MWAA syncs the DAG folder on
+      its own: no environment update. The platform's DAG deployment, which prunes the DAG
+      prefix, must leave this folder alone (``AirflowArtifacts(keep_in_dag_folder=
+      ("movie_list/*",))``). Deleting the stack deletes the folder: the DAG leaves the
+      environment with the resources it works on.
 
     ``name_prefix`` (the environment name) names the Glue database, the Athena workgroup and the
     Redshift namespace and workgroup, sanitised to what each service allows, the same on every
@@ -115,6 +122,7 @@ class SampleDataPlane(Construct):
         name_prefix: str,
         encryption_key: kms.IKey | None = None,
         data_prefix: str = "movielens/",
+        dag_source: Path = DAG_SOURCE,
     ) -> None:
         super().__init__(scope, id)
         if len(subnets) < MIN_REDSHIFT_SUBNETS:
@@ -296,20 +304,23 @@ class SampleDataPlane(Construct):
             "redshift_secret_arn": self.redshift_secret_arn,
             "redshift_copy_role_arn": self.copy_role.role_arn,
         }
-        self.config_key = f"{dag_s3_path.strip('/')}/{CONFIG_FILE_NAME}"
-        self.config_deployment = s3deploy.BucketDeployment(
+        dag_prefix = f"{dag_s3_path.strip('/')}/{DAG_PACKAGE}/"
+        self.config_key = f"{dag_prefix}{CONFIG_FILE_NAME}"
+        self.dag_deployment = s3deploy.BucketDeployment(
             self,
-            "DagConfig",
-            # No escape=True: CDK already quotes each string token, and the handler would then
-            # escape those quotes into invalid JSON (aws-cdk-lib 2.275). None of these values can
-            # hold a quote or a backslash.
-            sources=[s3deploy.Source.json_data(CONFIG_FILE_NAME, self.dag_config)],
+            "Dag",
+            sources=[
+                s3deploy.Source.asset(str(dag_source), exclude=list(DAG_EXCLUDES)),
+                # No escape=True: CDK already quotes each string token, and the handler would
+                # then escape those quotes into invalid JSON (aws-cdk-lib 2.275). None of these
+                # values can hold a quote or a backslash.
+                s3deploy.Source.json_data(CONFIG_FILE_NAME, self.dag_config),
+            ],
             destination_bucket=dag_bucket,
-            destination_key_prefix=f"{dag_s3_path.strip('/')}/",
-            # Only this file: the DAGs around it belong to the platform's own deployment.
-            prune=False,
-            # On delete the handler would empty the whole destination prefix: the DAG folder.
-            retain_on_delete=True,
+            # The sample's own folder: pruned and deleted with the stack, nothing outside it.
+            destination_key_prefix=dag_prefix,
+            prune=True,
+            retain_on_delete=False,
         )
         self._acknowledge_findings(execution_role)
 
@@ -429,7 +440,7 @@ class SampleDataPlane(Construct):
             )
         )
         acknowledge_bucket_deployment(
-            self.config_deployment,
+            self.dag_deployment,
             destination=self._dag_bucket,
             purpose="BucketDeployment copies the generated DAG configuration into the DAG bucket",
         )

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from airflow.models.connection import Connection
 from movie_list.config import DEFAULT_SOURCE_URL, MovieListConfig
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _exported(script: Path) -> dict[str, str]:

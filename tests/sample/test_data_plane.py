@@ -21,15 +21,15 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import AirflowKey, AirflowNetwork, DagBucket, ExecutionRole
-from mwaa_constructs.data_plane import (
+from mwaa_constructs.hygiene import drop_redundant_depends_on
+from sample.data_plane import (
     CONFIG_FILE_NAME,
     SampleDataPlane,
     athena_workgroup_name,
     glue_database_name,
     redshift_name,
 )
-from mwaa_constructs.hygiene import drop_redundant_depends_on
-from stacks.data_plane_stack import SampleDataStack
+from sample.stack import SampleDataStack
 from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context, statement_with
 
 ENVIRONMENT_NAME = "mwaa-dev"
@@ -45,7 +45,7 @@ def _feature_flags() -> dict[str, Any]:
 def _load_dag_config_module() -> ModuleType:
     """The DAG's configuration module, loaded from its file without putting dags/ on sys.path."""
     name = "_movie_list_config_under_test"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "dags" / "movie_list" / "config.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "sample" / "dags" / "movie_list" / "config.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
@@ -543,7 +543,7 @@ def test_execution_role_may_use_the_key_for_the_data_bucket(synth_with_key: Synt
 # ---- the DAG's configuration ---------------------------------------------------------------
 
 
-def _config_deployment(s: Synthesized) -> dict[str, Any]:
+def _dag_deployment(s: Synthesized) -> dict[str, Any]:
     deployments = Template.from_json(s.data_template).find_resources("Custom::CDKBucketDeployment")
     (deployment,) = deployments.values()
     return deployment["Properties"]
@@ -579,7 +579,7 @@ def _resolve(value: Any, resources: dict[str, Any]) -> str:
 
 def _deployed_config(s: Synthesized) -> tuple[dict[str, Any], dict[str, Any]]:
     """The configuration file as the deployment writes it, and the markers it substitutes."""
-    props = _config_deployment(s)
+    props = _dag_deployment(s)
     (object_key,) = props["SourceObjectKeys"]
     asset_dir = s.outdir / f"asset.{object_key.removesuffix('.zip')}"
     text = (asset_dir / CONFIG_FILE_NAME).read_text(encoding="utf-8")
@@ -591,7 +591,7 @@ def _deployed_config(s: Synthesized) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_config_is_deployed_next_to_the_dag_without_pruning(synth: Synthesized) -> None:
-    props = _config_deployment(synth)
+    props = _dag_deployment(synth)
     assert props["DestinationBucketName"] == synth.import_of(synth.data.data_plane._dag_bucket, "")
     assert props["DestinationBucketKeyPrefix"] == f"{DAG_S3_PATH}/"
     assert props["Prune"] is False
