@@ -23,7 +23,7 @@ from mwaa_constructs.artifacts import (
 from platform_config import load_profile
 from stacks.layout import artifact_sources
 from stacks.platform_stack import MwaaPlatformStack
-from tests.infra.conftest import cdk_context, copy_sources
+from tests.infra.conftest import ROOT, cdk_context, copy_sources
 
 CONSTRAINT = (
     '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.0.6/constraints-3.12.txt"'
@@ -34,9 +34,8 @@ def _template(root: Path, **profile_settings: Any) -> dict[str, Any]:
     context = cdk_context()
     context["profiles"]["dev"].update(profile_settings)
     app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(root / "cdk.out"))
-    stack = MwaaPlatformStack(
-        app, "MwaaPlatform", profile=load_profile(context["profiles"], "dev"), sources=artifact_sources(root)
-    )
+    profile = load_profile(context["profiles"], "dev", root=root)
+    stack = MwaaPlatformStack(app, "MwaaPlatform", profile=profile, sources=artifact_sources(profile, root))
     app.synth()
     return json.loads((root / "cdk.out" / f"{stack.artifact_id}.template.json").read_text())
 
@@ -99,11 +98,10 @@ def _variant(baseline_root: Path, tmp_path: Path) -> Path:
 def test_dag_edits_additions_and_removals_leave_the_environment_alone(baseline, tmp_path: Path) -> None:
     base_root, base = baseline
     root = _variant(base_root, tmp_path)
-    dag = root / "dags" / "movie_list_dag.py"
+    dag = root / "dags" / "orders_dag.py"
     dag.write_text(dag.read_text() + "\n# edited\n")
     (root / "dags" / "another_dag.py").write_text("from airflow.sdk import dag\n")
-    removable = [f for f in list_dag_files(root / "dags") if f.endswith(".py") and f != "movie_list_dag.py"]
-    (root / "dags" / removable[0]).unlink()
+    (root / "dags" / "reporting" / "summary.py").unlink()
 
     changed = _template(root)
     assert _dag_source_keys(changed) != _dag_source_keys(base)  # the DAG upload did change
@@ -256,7 +254,7 @@ def test_good_requirements_pass(tmp_path: Path) -> None:
     check_requirements(path, "3.0.6", known_packages=frozenset({"simplejson"}))
     path.write_text(f"{CONSTRAINT}\nsimplejson\n")
     check_requirements(path, "3.0.6", known_packages=frozenset({"simplejson"}))
-    check_requirements(artifact_sources().requirements_file, "3.0.6")  # type: ignore[arg-type]
+    check_requirements(ROOT / "runtime" / "mwaa-requirements.txt", "3.0.6")
 
 
 @pytest.mark.parametrize(
