@@ -212,3 +212,17 @@ def test_cdk_json_without_profiles_says_what_is_missing(tmp_path: Path) -> None:
 def test_the_shipped_cdk_json_holds_dev_and_prod() -> None:
     profiles = read_cdk_profiles(Path(__file__).resolve().parents[2] / "cdk.json")
     assert {"dev", "prod"} <= set(profiles)
+
+
+def test_the_cdk_json_check_of_make_synth_names_the_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "cdk.json"
+    path.write_text('{\n  "context": {\n    "profiles": {"dev": {},}\n  }\n}\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "platform_config", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {path}, line 3, column 28: invalid JSON")
+    assert "Traceback" not in result.stderr

@@ -89,7 +89,13 @@ def fixture_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict
     shutil.copytree(ROOT / "dags", added, ignore=shutil.ignore_patterns("__pycache__"))
     (added / "team_report.py").write_text(VALID_DAG.format(dag_id="team_report"))
     folders["added"] = added
-    folder("broken", {"ok.py": VALID_DAG.format(dag_id="fine"), "broken.py": "from airflow.sdk import dag\nimport no_such_module_here\n"})
+    folder(
+        "broken",
+        {
+            "ok.py": VALID_DAG.format(dag_id="fine"),
+            "broken.py": "from airflow.sdk import dag\nimport no_such_module_here\n",
+        },
+    )
     folder(
         "cycle",
         {
