@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -66,6 +67,7 @@ class Runtime:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     backoff: Backoff = field(default_factory=lambda: Backoff(sleep=time.sleep))
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +102,7 @@ class Context:
             self.target.environment_name,
             airflow_major=status.airflow_major,
             backoff=self.runtime.backoff,
+            now=self.runtime.now,
         )
 
 

@@ -71,6 +71,27 @@ def stack(outputs: dict[str, str] | None = None, status: str = "CREATE_COMPLETE"
     }
 
 
+FIRST_PAGE = {"limit": 100, "offset": 0}  # the query of the first page of a list call
+DAG = "movie-list-dag"
+RUN_ID = "ops__20261128T174922Z"
+TRIGGER_BODY = {"dag_run_id": RUN_ID, "logical_date": "2026-11-28T17:49:22+00:00", "conf": {}}
+
+
+def run(state: str, run_id: str = RUN_ID) -> dict[str, object]:
+    """A DAG run as API v2 returns it (the fields read here have the same names in v1)."""
+    return {
+        "dag_run_id": run_id,
+        "dag_id": DAG,
+        "logical_date": "2026-11-28T17:49:22+00:00",
+        "run_after": "2026-11-28T17:49:22+00:00",
+        "start_date": "2026-11-28T17:49:25.123456+00:00" if state != "queued" else None,
+        "end_date": "2026-11-28T17:53:01.000001+00:00" if state in {"success", "failed"} else None,
+        "run_type": "manual",
+        "state": state,
+        "conf": {},
+    }
+
+
 @dataclass
 class FakeTime:
     """A clock that only moves when the code under test sleeps."""
