@@ -492,10 +492,12 @@ def resolve(args: argparse.Namespace, runtime: Runtime) -> tuple[AwsClients, Tar
 
 
 def _status_text(target: Target, status: EnvironmentStatus) -> str:
-    source = ", ".join(
-        part for part in (f"stack {target.stack_name}" if target.stack_name else "",
-                          f"profile {target.profile_name}" if target.profile_name else "") if part
-    )  # fmt: skip
+    sources = []
+    if target.stack_name:
+        sources.append(f"stack {target.stack_name}")
+    if target.profile_name:
+        sources.append(f"profile {target.profile_name}")
+    source = ", ".join(sources)
     rows = [
         ("environment", status.name + (f" ({source})" if source else "")),
         ("status", status.status),
@@ -513,7 +515,7 @@ def _status_text(target: Target, status: EnvironmentStatus) -> str:
     update = status.last_update
     if update is not None:
         when = (
-            update.created_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+            update.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             if update.created_at
             else "time unknown"
         )
