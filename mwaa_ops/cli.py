@@ -48,12 +48,13 @@ finding the environment:
   region is --region, else the cdk.json profile's `region`, else the AWS chain's.
 
 exit codes:
-  0  success
-  1  a check failed: environment update or DAG run failed, smoke check failed, no task logs
-  2  usage or configuration error: arguments, cdk.json, profile
-  3  AWS error: no credentials or region, access denied, stack or environment not found,
-     Airflow REST API error
-  4  timeout: a wait ended before the outcome was known
+  0    success
+  1    a check failed: environment update or DAG run failed, smoke check failed, no task logs
+  2    usage or configuration error: arguments, cdk.json, profile
+  3    AWS error: no credentials or region, access denied, stack or environment not found,
+       Airflow REST API error
+  4    timeout: a wait ended before the outcome was known
+  130  interrupted (Ctrl-C)
 """
 
 
