@@ -15,6 +15,7 @@ exponential backoff and full jitter.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ class Backoff:
     attempts: int = 6
     base: float = 0.5
     cap: float = 8.0
-    sleep: Callable[[float], None] = lambda _seconds: None
+    sleep: Callable[[float], None] = time.sleep
     uniform: Callable[[float, float], float] = random.uniform
 
     def delay(self, retry: int) -> float:

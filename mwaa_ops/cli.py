@@ -67,7 +67,7 @@ class Runtime:
     clients: Callable[[AwsSettings], AwsClients] = AwsClients
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    backoff: Backoff = field(default_factory=lambda: Backoff(sleep=time.sleep))
+    backoff: Backoff = field(default_factory=Backoff)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
