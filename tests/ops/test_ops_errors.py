@@ -17,7 +17,7 @@ def client_error(code: str, operation: str, message: str = "m", **extra: object)
     [
         (
             "CreateWebLoginToken",
-            "AirflowEnvironment.grant_web_login() or the profile setting access.web_login",
+            "grant it with AirflowEnvironment.grant_web_login() or the profile setting access.web_login",
         ),
         (
             "InvokeRestApi",
