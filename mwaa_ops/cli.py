@@ -337,9 +337,22 @@ COMMANDS: dict[str, Callable[[Context], Result]] = {
 # ---------------------------------------------------------------------------------- parsing
 
 
+# Defaults of the options every command takes. The options themselves default to SUPPRESS, so
+# that they may stand before or after the command name (as with the AWS CLI) without the
+# subcommand's defaults overwriting a value given before it.
+COMMON_DEFAULTS: dict[str, Any] = {
+    "profile": None,
+    "cdk_json": Path("cdk.json"),
+    "environment": None,
+    "aws_profile": None,
+    "region": None,
+    "json": False,
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; every command takes the common options after its name."""
-    common = argparse.ArgumentParser(add_help=False)
+    """The argument parser: a command name, its arguments, and the common options anywhere."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     where = common.add_argument_group("environment selection")
     where.add_argument(
         "--profile",
@@ -347,9 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"profile of cdk.json (not an AWS profile; default '{DEFAULT_PROFILE}'): its platform stack "
         "names the environment",
     )
-    where.add_argument(
-        "--cdk-json", metavar="PATH", type=Path, default=Path("cdk.json"), help="default: ./cdk.json"
-    )
+    where.add_argument("--cdk-json", metavar="PATH", type=Path, help="default: ./cdk.json")
     where.add_argument(
         "--environment", metavar="NAME", help="MWAA environment name; skips cdk.json and the stack"
     )
@@ -366,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operate the Amazon MWAA environment of a cdk.json profile.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -410,6 +422,15 @@ def build_parser() -> argparse.ArgumentParser:
     smoke.add_argument("--dag", metavar="DAG_ID", help="also trigger this DAG and require the run to succeed")
     _wait_options(smoke, interval=15.0)
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parsed arguments, with the defaults of the common options filled in."""
+    args = build_parser().parse_args(argv)
+    for name, default in COMMON_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    return args
 
 
 def _wait_options(parser: argparse.ArgumentParser, *, interval: float) -> None:
@@ -563,7 +584,7 @@ def _emit_error(error: OpsError, *, json_mode: bool, runtime: Runtime) -> int:
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Run one command and return its exit code (the console script exits with it)."""
     runtime = runtime or Runtime()
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         clients, target = resolve(args, runtime)
         result = COMMANDS[args.command](Context(args=args, runtime=runtime, clients=clients, target=target))

@@ -250,3 +250,13 @@ def _renamed() -> dict[str, object]:
     response = environment()
     response["Environment"]["Name"] = "renamed-env"
     return response
+
+
+def test_common_options_may_stand_before_the_command(aws: Aws, cli) -> None:
+    aws.get_environment()
+
+    result = cli("--environment", ENV, "--json", "--region", "eu-west-1", "status")
+
+    assert result.code == 0
+    assert result.json["name"] == ENV
+    assert aws.settings == [AwsSettings(aws_profile=None, region="eu-west-1")]
