@@ -4,9 +4,9 @@
 environment's Airflow version (``/api/v1`` on Airflow 2, ``/api/v2`` on Airflow 3): the amazon
 provider's ``MwaaHook`` sends the same relative path for both and needs the version only when
 it bypasses InvokeRestApi. The fields this module reads (``dag_id``, ``is_paused``,
-``import_errors``, ``filename``, ``stack_trace``, ``dag_run_id``, ``state``) have the same names in
-both versions; where the versions differ (trigger body, run ordering) the environment's
-``AirflowVersion`` decides.
+``import_errors``, ``filename``, ``stack_trace``, ``dag_run_id``, ``state``) and the trigger body
+sent have the same names in both versions; where the versions differ (the field runs are
+ordered by) the environment's ``AirflowVersion`` decides.
 
 MWAA throttles InvokeRestApi at 10 requests a second: throttled calls are retried with
 exponential backoff and full jitter.
