@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: synth test lint format diff deploy bench clean
+.PHONY: synth test lint format diff deploy bench cost clean
 
 ## synth: set up, synthesize every stack of PROFILE (default dev) into cdk.out/, print a summary
 synth: $(VENV)/.app-installed node_modules/.installed
@@ -31,6 +31,10 @@ deploy: $(VENV)/.app-installed node_modules/.installed
 ## bench: synth time of the default profile against an empty CDK app
 bench: $(VENV)/.app-installed node_modules/.installed
 	python scripts/bench_synth.py
+
+## cost: monthly cost estimate of PROFILE (comma-separated; default: every profile in cdk.json)
+cost: $(VENV)/.app-installed
+	python -m mwaa_ops.cost $(if $(filter file,$(origin PROFILE)),,--profile $(PROFILE))
 
 format: $(VENV)/.dev-installed
 	ruff check --fix .
