@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mwaa_constructs import rules
 from platform_config import Profile, ProfileError, load_profile, read_cdk_profiles
@@ -295,131 +295,137 @@ class Estimate:
         }
 
 
+class _Line(NamedTuple):
+    name: str
+    unit: str
+    quantity_idle: int
+    quantity_full: int
+    unit_price: float | None
+
+
+# What the environment hour covers when a table does not say (the minimum counts of a class).
+_INCLUDED = {"workers": 1, "schedulers": 2, "webservers": 2}
+
+
 def price_footprint(
     footprint: Footprint, *, region: str, name: str = "", prices: Mapping[str, Any] | None = None
 ) -> Estimate:
     """Price ``footprint`` with the table of ``region`` (or ``prices``, a table of that form).
 
     Idle: minimum workers and web servers; full: maximum; both for a whole month of
-    ``hours_per_month`` hours."""
+    ``hours_per_month`` hours. Without a table for the region, or with an environment class the
+    table does not price, the estimate is unpriced: quantities and no amounts."""
     table = prices if prices is not None else load_prices(region)
-    notes = list(footprint.notes)
-    missing: list[str] = []
+    unpriced: list[str] = []
     if table is None:
-        missing.append(
-            f"no price table for region {region} (tables: {', '.join(price_regions())}): "
-            "quantities only, no amounts"
+        regions = ", ".join(price_regions())
+        unpriced.append(
+            f"no price table for region {region} (tables: {regions}): quantities only, no amounts"
         )
         table = {}
-    hours = int(table.get("hours_per_month", HOURS_PER_MONTH))
     mwaa = table.get("mwaa", {})
-    included = mwaa.get("included", {"workers": 1, "schedulers": 2, "webservers": 2})
+    included = mwaa.get("included", _INCLUDED)
 
-    lines: list[tuple[str, str, int, int, float | None]] = []
+    lines: list[_Line] = []
     for environment in footprint.environments:
         class_prices = mwaa.get("classes", {}).get(environment.environment_class)
         if class_prices is None and table:
             reason = mwaa.get("unpriced_classes", {}).get(environment.environment_class, "not in the table")
-            missing.append(
+            unpriced.append(
                 f"environment class {environment.environment_class} is unpriced in {region}: {reason}"
             )
-        lines.append(
-            (
-                f"MWAA {environment.name} ({environment.environment_class})",
-                "hour",
-                1,
-                1,
-                _class_price(class_prices, "environment_hour"),
-            )
-        )
-        extra = (
-            ("workers", environment.min_workers, environment.max_workers, "additional_worker_hour"),
-            ("schedulers", environment.schedulers, environment.schedulers, "additional_scheduler_hour"),
-            (
-                "webservers",
-                environment.min_webservers,
-                environment.max_webservers,
-                "additional_webserver_hour",
-            ),
-        )
-        for what, idle, full, key in extra:
-            base = int(included[what])
-            label = "  additional " + ("web servers" if what == "webservers" else what)
-            lines.append(
-                (label, "hour", max(0, idle - base), max(0, full - base), _class_price(class_prices, key))
-            )
+        lines += _environment_lines(environment, class_prices or {}, included)
+    lines += _resource_lines(footprint, table)
 
-    def flat(key: str) -> float | None:
-        return table.get(key) if table else None
-
-    n = footprint
-    lines += [
-        ("NAT gateways", "hour", n.nat_gateways, n.nat_gateways, flat("nat_gateway_hour")),
-        (
-            "public IPv4 addresses",
-            "hour",
-            n.public_ipv4_addresses,
-            n.public_ipv4_addresses,
-            flat("public_ipv4_address_hour"),
-        ),
-        (
-            "interface endpoints (per zone)",
-            "hour",
-            n.interface_endpoint_azs,
-            n.interface_endpoint_azs,
-            flat("interface_endpoint_az_hour"),
-        ),
-        ("KMS keys", "month", n.kms_keys, n.kms_keys, flat("kms_key_month")),
-        ("Secrets Manager secrets", "month", n.secrets, n.secrets, flat("secret_month")),
-        ("CloudWatch alarms", "month", n.alarms, n.alarms, flat("cloudwatch_alarm_month")),
-        ("CloudWatch dashboards", "month", n.dashboards, n.dashboards, flat("cloudwatch_dashboard_month")),
-        # Compute is billed per RPU-hour only while queries run: nothing accrues while idle.
-        (
-            "Redshift Serverless workgroups",
-            "month",
-            n.redshift_serverless_workgroups,
-            n.redshift_serverless_workgroups,
-            0.0 if table else None,
-        ),
-    ]
-
-    priced = not missing
-    components: list[Component] = []
-    for line_name, unit, idle, full, unit_price in lines:
-        is_environment = line_name.startswith("MWAA ")
-        if idle == 0 and full == 0 and not is_environment:
-            continue
-        factor = hours if unit == "hour" else 1
-        components.append(
-            Component(
-                name=line_name,
-                unit=unit,
-                quantity_idle=idle,
-                quantity_full=full,
-                unit_price=unit_price if priced else None,
-                monthly_idle=idle * unit_price * factor if priced and unit_price is not None else None,
-                monthly_full=full * unit_price * factor if priced and unit_price is not None else None,
-            )
-        )
-
-    notes = missing + notes + _assumptions(footprint, table, hours, included)
+    priced = not unpriced
+    hours = int(table.get("hours_per_month", HOURS_PER_MONTH))
+    components = tuple(_component(line, hours) if priced else _quantities(line) for line in lines)
     return Estimate(
         name=name,
         region=region,
         priced=priced,
-        prices_date=table.get("date") if table else None,
+        prices_date=table.get("date"),
         prices_sources=tuple(table.get("sources", ())),
         hours_per_month=hours,
-        components=tuple(components),
+        components=components,
         monthly_idle=sum(c.monthly_idle or 0.0 for c in components) if priced else None,
         monthly_full=sum(c.monthly_full or 0.0 for c in components) if priced else None,
-        notes=tuple(notes),
+        notes=(*unpriced, *footprint.notes, *_assumptions(footprint, table, hours, included)),
         footprint=footprint,
     )
 
 
-def _class_price(class_prices: Mapping[str, float] | None, key: str) -> float | None:
-    return None if class_prices is None else class_prices[key]
+def _environment_lines(
+    environment: EnvironmentFootprint, prices: Mapping[str, float], included: Mapping[str, int]
+) -> list[_Line]:
+    """The environment hour, and the workers, schedulers and web servers beyond what it includes
+    (lines of none left out)."""
+    e = environment
+    lines = [_Line(f"MWAA {e.name} ({e.environment_class})", "hour", 1, 1, prices.get("environment_hour"))]
+    for what, key, idle, full in (
+        ("workers", "worker", e.min_workers, e.max_workers),
+        ("schedulers", "scheduler", e.schedulers, e.schedulers),
+        ("web servers", "webserver", e.min_webservers, e.max_webservers),
+    ):
+        base = int(included[key + "s"])
+        line = _Line(
+            f"additional {what}",
+            "hour",
+            max(0, idle - base),
+            max(0, full - base),
+            prices.get(f"additional_{key}_hour"),
+        )
+        if line.quantity_full:
+            lines.append(line)
+    return lines
+
+
+def _resource_lines(footprint: Footprint, table: Mapping[str, Any]) -> list[_Line]:
+    """One line per billed resource type the footprint has."""
+    f = footprint
+    counted = (
+        ("NAT gateways", "hour", f.nat_gateways, "nat_gateway_hour"),
+        ("public IPv4 addresses", "hour", f.public_ipv4_addresses, "public_ipv4_address_hour"),
+        ("interface endpoints (per zone)", "hour", f.interface_endpoint_azs, "interface_endpoint_az_hour"),
+        ("KMS keys", "month", f.kms_keys, "kms_key_month"),
+        ("Secrets Manager secrets", "month", f.secrets, "secret_month"),
+        ("CloudWatch alarms", "month", f.alarms, "cloudwatch_alarm_month"),
+        ("CloudWatch dashboards", "month", f.dashboards, "cloudwatch_dashboard_month"),
+    )
+    lines = [_Line(name, unit, n, n, table.get(key)) for name, unit, n, key in counted if n]
+    if f.redshift_serverless_workgroups:
+        # Compute is billed per RPU-hour only while queries run: nothing accrues while idle.
+        n = f.redshift_serverless_workgroups
+        lines.append(_Line("Redshift Serverless workgroups", "month", n, n, 0.0 if table else None))
+    return lines
+
+
+def _component(line: _Line, hours: int) -> Component:
+    factor = hours if line.unit == "hour" else 1
+    price = line.unit_price
+    if price is None:  # a malformed table: the key is missing
+        raise ValueError(f"the price table has no price for {line.name}")
+    return Component(
+        name=line.name,
+        unit=line.unit,
+        quantity_idle=line.quantity_idle,
+        quantity_full=line.quantity_full,
+        unit_price=price,
+        monthly_idle=line.quantity_idle * price * factor,
+        monthly_full=line.quantity_full * price * factor,
+    )
+
+
+def _quantities(line: _Line) -> Component:
+    return Component(
+        name=line.name,
+        unit=line.unit,
+        quantity_idle=line.quantity_idle,
+        quantity_full=line.quantity_full,
+        unit_price=None,
+        monthly_idle=None,
+        monthly_full=None,
+    )
 
 
 def _assumptions(
@@ -506,8 +512,9 @@ def format_estimate(estimate: Estimate) -> str:
             else f"{c.quantity_idle}-{c.quantity_full}"
         )
         unit_price = "-" if c.unit_price is None else f"{c.unit_price:g}"
+        label = f"  {c.name}" if c.name.startswith("additional ") else c.name  # under its environment
         rows.append(
-            f"  {c.name:<40} {c.unit:<5} {quantity:>9} {unit_price:>10} "
+            f"  {label:<40} {c.unit:<5} {quantity:>9} {unit_price:>10} "
             f"{_money(c.monthly_idle):>10} {_money(c.monthly_full):>10}"
         )
     if estimate.priced:
