@@ -292,6 +292,7 @@ class Estimate:
                 for c in self.components
             ],
             "notes": list(self.notes),
+            "footprint": {k: v for k, v in dataclasses.asdict(self.footprint).items() if k != "notes"},
         }
 
 

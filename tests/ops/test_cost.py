@@ -361,6 +361,27 @@ def test_cli_json_of_several_profiles(capsys) -> None:
         "monthly_full": 540.2,
     }
     assert out[0]["prices_sources"] == PRICES["sources"]
+    assert out[1]["footprint"] == {
+        "environments": [
+            {
+                "name": "mwaa-prod",
+                "environment_class": "mw1.medium",
+                "min_workers": 2,
+                "max_workers": 10,
+                "schedulers": 2,
+                "min_webservers": 2,
+                "max_webservers": 3,
+            }
+        ],
+        "nat_gateways": 2,
+        "public_ipv4_addresses": 2,
+        "interface_endpoint_azs": 0,
+        "kms_keys": 1,
+        "secrets": 0,
+        "alarms": 0,
+        "dashboards": 0,
+        "redshift_serverless_workgroups": 0,
+    }
 
 
 def test_cli_without_profile_estimates_every_profile_and_the_quick_start(capsys) -> None:
