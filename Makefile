@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: synth test lint format diff deploy bench clean dag-test check-dags
+.PHONY: synth test lint format diff deploy bench cost clean dag-test check-dags
 
 ## synth: set up, synthesize every stack of PROFILE (default dev; several: PROFILE=dev,prod) into
 ## cdk.out/, print a summary. cdk.json is read first, so that a syntax error points at its line.
@@ -41,6 +41,9 @@ dag-test: $(VENV)/.dev-installed
 ## check-dags: import every DAG folder of every profile (also part of make test)
 check-dags: $(VENV)/.dev-installed
 	python -m tools.check_dags
+## cost: monthly cost estimate of PROFILE (comma-separated; default: every profile in cdk.json)
+cost: $(VENV)/.app-installed
+	python -m mwaa_ops.cost $(if $(filter file,$(origin PROFILE)),,--profile $(PROFILE))
 
 format: $(VENV)/.dev-installed
 	ruff check --fix .

@@ -7,6 +7,7 @@ from typing import TextIO
 
 import aws_cdk as cdk
 
+from mwaa_ops.cost import estimate_profile, summary_line
 from platform_config import Profile
 from stacks.platform_stack import ArtifactSources, MwaaPlatformStack
 
@@ -48,3 +49,4 @@ def print_summary(stack: MwaaPlatformStack, stacks: list[cdk.Stack], file: TextI
     )
     for name, summary in stack.artifacts.summaries.items():
         print(f"  {name:<14} s3://<dag bucket>/{summary.key}  sha256 {summary.sha256[:16]}", file=file)
+    print(f"  {summary_line(estimate_profile(p))}", file=file)

@@ -150,7 +150,7 @@ def test_unknown_profile_lists_the_defined_ones(cli, tmp_path: Path) -> None:
     result = cli("status", "--cdk-json", str(_cdk_json(tmp_path)), "--profile", "staging")
 
     assert result.code == 2
-    assert "profile: got 'staging'; defined profiles are" in result.stderr
+    assert "profile 'staging' not found in cdk.json; profiles there:" in result.stderr
     assert "'dev'" in result.stderr and "'qa'" in result.stderr
 
 
