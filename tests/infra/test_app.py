@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,10 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from app import build_app
-from tests.infra.conftest import ROOT, cdk_context
+from mwaa_constructs import ArtifactError
+from platform_config import load_profiles
+from stacks import build_profile_stacks
+from tests.infra.conftest import ROOT, cdk_context, copy_sources
 
 PROFILES = ("dev", "prod")
 
@@ -215,3 +219,91 @@ def test_other_network_modes_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: 
     templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
     result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_several_profiles_synthesize_into_one_assembly(tmp_path: Path) -> None:
+    app = cdk.App(context={**cdk_context(), "profile": "dev,prod"}, outdir=str(tmp_path))
+    built = build_app(app)
+    app.synth()
+    assert [b.profile.name for b in built] == ["dev", "prod"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
+    assert stacks == ["mwaa-dev-platform", "mwaa-dev-sample-data", "mwaa-prod-platform"]
+    names = {
+        json.loads((tmp_path / f"{stack}.template.json").read_text())["Resources"][logical]["Properties"][
+            "Name"
+        ]
+        for stack in ("mwaa-dev-platform", "mwaa-prod-platform")
+        for logical, resource in json.loads((tmp_path / f"{stack}.template.json").read_text())[
+            "Resources"
+        ].items()
+        if resource["Type"] == "AWS::MWAA::Environment"
+    }
+    assert names == {"mwaa-dev", "mwaa-prod"}
+
+
+def test_colliding_profiles_stop_the_app_naming_both(tmp_path: Path) -> None:
+    context = cdk_context()
+    context["profiles"]["prod"]["environment_name"] = "mwaa-dev"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={
+            "CDK_CONTEXT_JSON": json.dumps({**context, "profile": "dev,prod"}),
+            "CDK_OUTDIR": str(tmp_path / "out"),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert result.returncode == 1
+    assert "profiles 'dev' and 'prod' both set environment_name 'mwaa-dev'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").glob("*.template.json"))
+
+
+def test_a_profile_with_its_own_artifacts_deploys_only_those(tmp_path: Path) -> None:
+    team = tmp_path / "repo"
+    copy_sources(team)
+    (team / "teams" / "finance").mkdir(parents=True)
+    shutil.move(team / "dags", team / "teams" / "finance" / "dags")
+    context = cdk_context()
+    context["profiles"]["finance"] = {
+        **context["profiles"]["prod"],
+        "environment_name": "finance-prod",
+        "network": {"mode": "nat", "nat_gateways": 1, "vpc_cidr": "10.50.0.0/16"},
+        "artifacts": {
+            "dags": "teams/finance/dags",
+            "plugins": None,
+            "requirements": None,
+            "startup_script": None,
+        },
+    }
+    (profile,) = load_profiles(context["profiles"], "finance", root=team)
+    app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
+    built = build_profile_stacks(app, profile, root=team)
+    app.synth()
+    assert built.sample_data is None
+    template = Template.from_stack(built.platform)
+    environment = template.find_resources("AWS::MWAA::Environment")
+    (props,) = [r["Properties"] for r in environment.values()]
+    assert not {"PluginsS3Path", "RequirementsS3Path", "StartupScriptS3Path"} & set(props)
+    deployments = template.find_resources("Custom::CDKBucketDeployment")
+    assert [d["Properties"]["DestinationBucketKeyPrefix"] for d in deployments.values()] == ["dags/"]
+    assert built.platform.artifacts.dag_files == [
+        ".airflowignore",
+        "orders_dag.py",
+        "reporting/__init__.py",
+        "reporting/summary.py",
+    ]
+
+
+def test_the_sample_refuses_a_team_folder_of_the_same_name(tmp_path: Path) -> None:
+    root = copy_sources(tmp_path / "repo")
+    (root / "dags" / "movie_list").mkdir()
+    context = cdk_context()
+    (profile,) = load_profiles(context["profiles"], "dev", root=root)
+    app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
+    with pytest.raises(ArtifactError, match=r"artifacts.dags 'dags' has a 'movie_list' folder"):
+        build_profile_stacks(app, profile, root=root)
