@@ -24,6 +24,7 @@ from mwaa_constructs import AirflowKey, AirflowNetwork, DagBucket, ExecutionRole
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from sample.data_plane import (
     CONFIG_FILE_NAME,
+    DAG_PACKAGE,
     SampleDataPlane,
     athena_workgroup_name,
     glue_database_name,
@@ -580,22 +581,34 @@ def _resolve(value: Any, resources: dict[str, Any]) -> str:
 def _deployed_config(s: Synthesized) -> tuple[dict[str, Any], dict[str, Any]]:
     """The configuration file as the deployment writes it, and the markers it substitutes."""
     props = _dag_deployment(s)
-    (object_key,) = props["SourceObjectKeys"]
-    asset_dir = s.outdir / f"asset.{object_key.removesuffix('.zip')}"
-    text = (asset_dir / CONFIG_FILE_NAME).read_text(encoding="utf-8")
-    (markers,) = props["SourceMarkers"]
+    sources = _source_folders(s)
+    (index,) = [i for i, folder in enumerate(sources) if (folder / CONFIG_FILE_NAME).exists()]
+    text = (sources[index] / CONFIG_FILE_NAME).read_text(encoding="utf-8")
+    markers = props["SourceMarkers"][index]
     resources = s.data_template["Resources"]
     for marker, value in markers.items():
         text = text.replace(marker, _resolve(value, resources))
     return json.loads(text), markers
 
 
-def test_config_is_deployed_next_to_the_dag_without_pruning(synth: Synthesized) -> None:
+def _source_folders(s: Synthesized) -> list[Path]:
+    """The staged asset folder of each source of the sample's DAG deployment, in order."""
+    keys = _dag_deployment(s)["SourceObjectKeys"]
+    return [s.outdir / f"asset.{key.removesuffix('.zip')}" for key in keys]
+
+
+def test_the_dag_and_its_config_go_to_the_samples_own_folder(synth: Synthesized) -> None:
     props = _dag_deployment(synth)
     assert props["DestinationBucketName"] == synth.import_of(synth.data.data_plane._dag_bucket, "")
-    assert props["DestinationBucketKeyPrefix"] == f"{DAG_S3_PATH}/"
-    assert props["Prune"] is False
-    assert props["RetainOnDelete"] is True
+    assert props["DestinationBucketKeyPrefix"] == f"{DAG_S3_PATH}/{DAG_PACKAGE}/"
+    # The sample owns that folder: pruned, and deleted with the stack; nothing outside it.
+    assert props["Prune"] is True
+    assert props.get("RetainOnDelete") is False
+    dag_source, config_source = _source_folders(synth)
+    assert sorted(p.name for p in dag_source.iterdir()) == sorted(
+        [".airflowignore", "__init__.py", "config.py", "files.py", "movie_list_dag.py", "sql.py"]
+    )
+    assert [p.name for p in config_source.iterdir()] == [CONFIG_FILE_NAME]
     # jsonEscape would escape the quotes CDK puts around each token: invalid JSON.
     assert {"jsonEscape": True} not in props.get("SourceMarkersConfig", [])
 
@@ -658,7 +671,7 @@ def test_outputs_name_the_resources_but_not_the_secret_value(synth: Synthesized)
         "Fn::GetAtt": [synth.logical_id(plane.redshift_workgroup), "Workgroup.WorkgroupName"]
     }
     assert outputs["RedshiftSecretArn"] == {"Ref": synth.logical_id(plane.admin_secret)}
-    assert outputs["DagConfigKey"] == f"{DAG_S3_PATH}/{CONFIG_FILE_NAME}"
+    assert outputs["DagConfigKey"] == f"{DAG_S3_PATH}/{DAG_PACKAGE}/{CONFIG_FILE_NAME}"
 
 
 # ---- names and validation ----------------------------------------------------------------------
