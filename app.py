@@ -58,6 +58,7 @@ def build_app(app: cdk.App) -> MwaaPlatformStack:
             name_prefix=profile.environment_name,
             encryption_key=stack.key,
             removal_policy=stack.removal_policy,
+            connections_prefix=profile.secrets_backend.connections_prefix,
         )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

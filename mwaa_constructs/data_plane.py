@@ -31,6 +31,9 @@ REDSHIFT_DATABASE = "dev"
 REDSHIFT_ADMIN_USERNAME = "admin"
 MIN_REDSHIFT_SUBNETS = 3
 ATHENA_BYTES_SCANNED_CUTOFF = 1024**3  # MovieLens small is a few MB; 1 GiB stops a runaway query.
+MOVIELENS_HTTP_CONN_ID = "movielens_http"
+MOVIELENS_HTTP_CONNECTION = {"conn_type": "http", "host": "files.grouplens.org", "schema": "https"}
+"""The DAG's HTTP connection to the MovieLens site, in the JSON form Airflow reads from a secret."""
 _NAME_SUFFIX = "movielens"
 
 
@@ -85,6 +88,12 @@ class SampleDataPlane(Construct):
       ``data_prefix`` and ``athena-results/`` of the data bucket; run queries in the workgroup;
       read and change tables of the Glue database only; run statements on the Redshift workgroup
       through the Data API and follow only its own statements; read the admin secret.
+    - The DAG's HTTP connection ``movielens_http`` (:attr:`movielens_connection_secret`), a
+      Secrets Manager secret ``<connections_prefix>/movielens_http`` holding
+      :data:`MOVIELENS_HTTP_CONNECTION` as JSON, where Airflow's Secrets Manager backend finds it
+      (the environment's ``secrets_backend`` must use the same ``connections_prefix``; it grants
+      the read). Encrypted with ``encryption_key`` when given. Its name is fixed: environments in
+      one account and region that share a prefix share the connection.
     - The DAG configuration (:attr:`dag_config`) written as ``movie_list_config.json`` into
       ``dag_s3_path/`` of ``dag_bucket`` at deploy time, its values resolved from the resources
       above. MWAA syncs the DAG folder on its own: no environment update. A deployment that
@@ -115,6 +124,7 @@ class SampleDataPlane(Construct):
         name_prefix: str,
         encryption_key: kms.IKey | None = None,
         data_prefix: str = "movielens/",
+        connections_prefix: str = "airflow/connections",
     ) -> None:
         super().__init__(scope, id)
         if len(subnets) < MIN_REDSHIFT_SUBNETS:
@@ -284,6 +294,21 @@ class SampleDataPlane(Construct):
         self.redshift_workgroup.apply_removal_policy(removal_policy)
         self._grant_redshift(execution_role)
 
+        # ---- the DAG's HTTP connection, read through the secrets backend ------------------
+        # An address, not a credential: plain JSON in the template, nothing to rotate.
+        self.movielens_connection_secret_name = f"{connections_prefix.strip('/')}/{MOVIELENS_HTTP_CONN_ID}"
+        self.movielens_connection_secret = secretsmanager.Secret(
+            self,
+            "MovieLensHttpConnection",
+            secret_name=self.movielens_connection_secret_name,
+            description="Airflow connection movielens_http of the sample DAG (MovieLens download site)",
+            secret_string_value=cdk.SecretValue.unsafe_plain_text(
+                json.dumps(MOVIELENS_HTTP_CONNECTION, sort_keys=True)
+            ),
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+        )
+
         # ---- the DAG's configuration ----------------------------------------------------
         self.dag_config: dict[str, str] = {
             "data_bucket": self.data_bucket.bucket_name,
@@ -420,6 +445,13 @@ class SampleDataPlane(Construct):
         )
         acknowledge_iam5(policy or execution_role, execution_findings)
 
+        cdk.Validations.of(self.movielens_connection_secret).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="An Airflow connection to a public download site (type, host, scheme): no "
+                "credential, so nothing to rotate.",
+            )
+        )
         cdk.Validations.of(self.admin_secret).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-SMG4",
