@@ -295,19 +295,20 @@ class SampleDataPlane(Construct):
         self._grant_redshift(execution_role)
 
         # ---- the DAG's HTTP connection, read through the secrets backend ------------------
-        # An address, not a credential: plain JSON in the template, nothing to rotate.
+        # An address, not a credential: plain JSON in the template, nothing to rotate. The L1
+        # resource, because the L2 Secret would add a statement to the key's policy, a resource
+        # of the platform stack; the key policy already delegates to IAM, and the environment's
+        # secrets backend grant lets the execution role decrypt through Secrets Manager.
         self.movielens_connection_secret_name = f"{connections_prefix.strip('/')}/{MOVIELENS_HTTP_CONN_ID}"
-        self.movielens_connection_secret = secretsmanager.Secret(
+        self.movielens_connection_secret = secretsmanager.CfnSecret(
             self,
             "MovieLensHttpConnection",
-            secret_name=self.movielens_connection_secret_name,
+            name=self.movielens_connection_secret_name,
             description="Airflow connection movielens_http of the sample DAG (MovieLens download site)",
-            secret_string_value=cdk.SecretValue.unsafe_plain_text(
-                json.dumps(MOVIELENS_HTTP_CONNECTION, sort_keys=True)
-            ),
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
+            secret_string=json.dumps(MOVIELENS_HTTP_CONNECTION, sort_keys=True),
+            kms_key_id=encryption_key.key_arn if encryption_key else None,
         )
+        self.movielens_connection_secret.apply_removal_policy(removal_policy)
 
         # ---- the DAG's configuration ----------------------------------------------------
         self.dag_config: dict[str, str] = {
