@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from platform_config import load_profile, read_cdk_profiles
 from platform_config.profile import AlarmSettings, RoleAccess, SecretsBackendSettings
-from tests.config.test_profile import assert_rejected, load, problems_for
+from tests.config.test_profile import REPO_ROOT, assert_rejected, load, problems_for
 
 ANALYST = "arn:aws:iam::111122223333:role/analyst"
 ENGINEER = "arn:aws:iam::111122223333:role/teams/data/data-engineer"
@@ -188,3 +189,14 @@ def test_roles_of_another_account_are_rejected_when_the_account_is_set() -> None
 def test_unknown_access_keys_are_named() -> None:
     problems = problems_for(access={"ui": [], "cli": [{"role_arn": ANALYST, "airflow_role": "User", "x": 1}]})
     assert "access.ui: unknown setting; allowed settings are web_login, rest_api, cli" in problems
+
+
+# --- shipped profiles -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_shipped_profiles_alarm_read_secrets_and_grant_no_one(name: str) -> None:
+    profile = load_profile(read_cdk_profiles(REPO_ROOT / "cdk.json"), name)
+    assert profile.alarms == AlarmSettings(enabled=True, email=(), topic_arn=None)
+    assert profile.secrets_backend == SecretsBackendSettings()
+    assert (profile.access.web_login, profile.access.rest_api, profile.access.cli) == ((), (), ())
