@@ -113,6 +113,8 @@ def test_outputs_name_the_environment_and_how_to_log_in(synthesized) -> None:
         "ExecutionRoleArn",
         "LogGroupNames",
         "WebLoginTokenCommand",
+        "DashboardName",
+        "AlarmTopicArn",
     }
     assert outputs["LogGroupNames"]["Value"].split(",") == [
         f"airflow-mwaa-prod-{c}" for c in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker")
@@ -307,3 +309,68 @@ def test_the_sample_refuses_a_team_folder_of_the_same_name(tmp_path: Path) -> No
     app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
     with pytest.raises(ArtifactError, match=r"artifacts.dags 'dags' has a 'movie_list' folder"):
         build_profile_stacks(app, profile, root=root)
+
+
+def test_prod_has_a_dashboard_and_alarms_on_an_encrypted_topic(synthesized) -> None:
+    _, path = synthesized["prod"]
+    template = Template.from_json(json.loads(path.read_text()))
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
+    (key_id,) = template.find_resources("AWS::KMS::Key")
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 10
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
+    assert all(a["Properties"]["AlarmName"].startswith("mwaa-prod-") for a in alarms)
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": Match.any_value()})
+    outputs = json.loads(path.read_text())["Outputs"]
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
+    (environment,) = template.find_resources("AWS::MWAA::Environment").values()
+    options = environment["Properties"]["AirflowConfigurationOptions"]
+    assert options["secrets.backend"].endswith(".SecretsManagerBackend")
+
+
+OPERATIONS_VARIANTS = {
+    "prod": {
+        "access": {
+            "web_login": [{"role_arn": "arn:aws:iam::111122223333:role/analyst", "airflow_role": "Viewer"}],
+            "rest_api": [{"role_arn": "arn:aws:iam::111122223333:role/ci/deployer", "airflow_role": "User"}],
+            "cli": ["arn:aws:iam::111122223333:role/ci/deployer"],
+        },
+        "alarms": {"email": ["ops@example.com"]},
+    },
+    "dev": {
+        "alarms": {"topic_arn": "arn:aws:sns:eu-west-1:111122223333:ops-alarms"},
+        "secrets_backend": {"enabled": False},
+        "sample_data": False,
+    },
+}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: str) -> None:
+    context = cdk_context()
+    context["profiles"][profile].update(OPERATIONS_VARIANTS[profile])
+    app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
+    stack = build_app(app)
+    app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
+    result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    template = json.loads((tmp_path / f"{stack.artifact_id}.template.json").read_text())
+    types = [r["Type"] for r in template["Resources"].values()]
+    if profile == "prod":
+        attached = sorted(
+            r["Properties"]["Roles"][0]
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] in (["analyst"], ["deployer"])
+        )
+        assert attached == ["analyst", "deployer"]
+        assert types.count("AWS::SNS::Subscription") == 1
+    else:
+        assert "AWS::SNS::Topic" not in types
+        assert (
+            template["Outputs"]["AlarmTopicArn"]["Value"] == "arn:aws:sns:eu-west-1:111122223333:ops-alarms"
+        )
+        (environment,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::MWAA::Environment"]
+        assert "secrets.backend" not in environment["Properties"].get("AirflowConfigurationOptions", {})

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import aws_cdk as cdk
 import pytest
@@ -25,6 +26,7 @@ from mwaa_constructs.hygiene import drop_redundant_depends_on
 from sample.data_plane import (
     CONFIG_FILE_NAME,
     DAG_PACKAGE,
+    MOVIELENS_HTTP_CONNECTION,
     SampleDataPlane,
     athena_workgroup_name,
     glue_database_name,
@@ -294,6 +296,41 @@ def test_no_secret_value_in_the_template_or_outputs(synth: Synthesized) -> None:
     outputs = json.dumps(synth.data_template["Outputs"])
     assert "resolve:secretsmanager" not in outputs
     assert not re.search(r"password", outputs, re.IGNORECASE)
+
+
+def _connection_secret(s: Synthesized) -> dict[str, Any]:
+    secret_id = s.logical_id(s.data.data_plane.movielens_connection_secret)
+    return s.data_template["Resources"][secret_id]["Properties"]
+
+
+def test_http_connection_is_a_plain_secret_under_the_connections_prefix(synth: Synthesized) -> None:
+    props = _connection_secret(synth)
+    assert props["Name"] == "airflow/connections/movielens_http"
+    assert json.loads(props["SecretString"]) == MOVIELENS_HTTP_CONNECTION
+    assert MOVIELENS_HTTP_CONNECTION == {
+        "conn_type": "http",
+        "host": "files.grouplens.org",
+        "schema": "https",
+    }
+    assert "KmsKeyId" not in props and "GenerateSecretString" not in props
+    synth.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 0)
+    outputs = synth.data_template["Outputs"]
+    assert outputs["MovieLensConnectionSecretName"]["Value"] == "airflow/connections/movielens_http"
+
+
+def test_http_connection_is_the_one_the_dag_expects(synth: Synthesized) -> None:
+    module = _load_dag_config_module()
+    conn_id = module.MovieListConfig(data_bucket="bucket-1").http_conn_id
+    props = _connection_secret(synth)
+    assert props["Name"] == f"airflow/connections/{conn_id}"
+    value = json.loads(props["SecretString"])
+    source = urlsplit(module.DEFAULT_SOURCE_URL)
+    assert (value["conn_type"], value["schema"], value["host"]) == ("http", source.scheme, source.netloc)
+
+
+def test_http_connection_uses_the_platform_key_when_there_is_one(synth_with_key: Synthesized) -> None:
+    # The key of the platform stack, read through its export.
+    assert "Fn::ImportValue" in _connection_secret(synth_with_key)["KmsKeyId"]
 
 
 def test_namespace_uses_the_platform_key_when_there_is_one(synth_with_key: Synthesized) -> None:
