@@ -42,6 +42,12 @@ HOURS_PER_MONTH = 730
 # tests/ops/test_cost.py asserts these stay equal to it.
 ISOLATED_INTERFACE_ENDPOINTS = 9
 ENVIRONMENT_AVAILABILITY_ZONES = 2
+# Mirrors mwaa_constructs.monitoring: one dashboard per environment, and MWAA's recommended
+# alarms with alarms.enabled (the agreement test on synthesized templates keeps them equal).
+RECOMMENDED_ALARMS = 10
+DASHBOARDS_PER_ENVIRONMENT = 1
+# The sample data plane's secrets: the Redshift admin secret and the movielens_http connection.
+SAMPLE_SECRETS = 2
 
 # Defaults of AWS::MWAA::Environment for a property that is absent or not a plain value.
 DEFAULT_ENVIRONMENT_CLASS = "mw1.small"
@@ -91,7 +97,8 @@ def footprint_from_profile(profile: Profile) -> Footprint:
     Mirrors what the stacks build: NAT gateways (each with an Elastic IP) in mode ``nat``; the
     interface endpoints of mode ``isolated`` in the environment's two zones; the platform key
     with ``encryption`` ``customer_managed``; with ``sample_data``, the Redshift Serverless
-    workgroup and its admin secret."""
+    workgroup, its admin secret and the DAG's connection secret; the dashboard, and the
+    recommended alarms unless ``alarms.enabled`` is off."""
     nat = profile.network.nat_gateways if profile.network.mode == "nat" else 0
     endpoints = profile.network.mode == "isolated"
     environment = EnvironmentFootprint(
@@ -111,8 +118,10 @@ def footprint_from_profile(profile: Profile) -> Footprint:
         if endpoints
         else 0,
         kms_keys=1 if profile.encryption == "customer_managed" else 0,
-        secrets=1 if profile.sample_data else 0,
+        secrets=SAMPLE_SECRETS if profile.sample_data else 0,
         redshift_serverless_workgroups=1 if profile.sample_data else 0,
+        alarms=RECOMMENDED_ALARMS if profile.alarms.enabled else 0,
+        dashboards=DASHBOARDS_PER_ENVIRONMENT,
     )
 
 

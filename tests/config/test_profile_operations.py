@@ -50,9 +50,9 @@ def test_bad_alarm_settings_are_rejected(
     alarms: dict[str, Any], setting: str, value: object, allowed: str
 ) -> None:
     if value is None:
-        assert f"{setting}: unknown setting; allowed settings are enabled, email, topic_arn" in problems_for(
-            alarms=alarms
-        )
+        expected = f"{setting}: unknown setting; did you mean 'email'? allowed settings are "
+        expected += "enabled, email, topic_arn"
+        assert expected in problems_for(alarms=alarms)
     else:
         assert_rejected({"alarms": alarms}, setting, value, allowed)
 

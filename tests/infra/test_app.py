@@ -351,7 +351,8 @@ def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, pro
     context = cdk_context()
     context["profiles"][profile].update(OPERATIONS_VARIANTS[profile])
     app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
-    stack = build_app(app)
+    (built,) = build_app(app)
+    stack = built.platform
     app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))

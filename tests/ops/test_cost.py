@@ -75,6 +75,8 @@ def test_every_component_is_quantity_times_the_table_price() -> None:
         "NAT gateways": (2, 2, PRICES["nat_gateway_hour"], hours),
         "public IPv4 addresses": (2, 2, PRICES["public_ipv4_address_hour"], hours),
         "KMS keys": (1, 1, PRICES["kms_key_month"], 1),
+        "CloudWatch alarms": (10, 10, PRICES["cloudwatch_alarm_month"], 1),
+        "CloudWatch dashboards": (1, 1, PRICES["cloudwatch_dashboard_month"], 1),
     }
     assert [c.name.strip() for c in estimate.components] == list(expected)
     for name, (idle, full, unit_price, factor) in expected.items():
@@ -95,20 +97,27 @@ def test_every_component_is_quantity_times_the_table_price() -> None:
 def test_shipped_profiles_cost_what_the_hand_computed_sums_say() -> None:
     # Written out so that a wrong formula fails even if it is applied to the table consistently.
     dev = cost.estimate_profile(load_profile(SHIPPED, "dev"))
-    # mw1.small 0.49 + 1 NAT gateway 0.045 + its IPv4 address 0.005, 730 h; the Redshift secret 0.40.
-    assert dev.monthly_idle == pytest.approx(730 * (0.49 + 0.045 + 0.005) + 0.40)  # 394.60
+    # mw1.small 0.49 + 1 NAT gateway 0.045 + its IPv4 address 0.005, 730 h; the sample's two
+    # secrets (Redshift admin, movielens_http connection) 0.40 each; 10 alarms at 0.10; the
+    # dashboard 3.00.
+    assert dev.monthly_idle == pytest.approx(
+        730 * (0.49 + 0.045 + 0.005) + 2 * 0.40 + 10 * 0.10 + 3.00
+    )  # 399.00
     # max_workers 2: one additional mw1.small worker at 0.055.
-    assert dev.monthly_full == pytest.approx(730 * (0.49 + 0.055 + 0.045 + 0.005) + 0.40)  # 434.75
+    assert dev.monthly_full == pytest.approx(
+        730 * (0.49 + 0.055 + 0.045 + 0.005) + 2 * 0.40 + 10 * 0.10 + 3.00
+    )  # 439.15
 
     prod = cost.estimate_profile(load_profile(SHIPPED, "prod"))
-    # mw1.medium 0.74, min_workers 2 (1 additional at 0.11), 2 NAT gateways and IPv4, 1 key at 1.00.
+    # mw1.medium 0.74, min_workers 2 (1 additional at 0.11), 2 NAT gateways and IPv4, 1 key at
+    # 1.00, 10 alarms at 0.10, the dashboard 3.00.
     assert prod.monthly_idle == pytest.approx(
-        730 * (0.74 + 1 * 0.11 + 2 * 0.045 + 2 * 0.005) + 1.00
-    )  # 694.50
+        730 * (0.74 + 1 * 0.11 + 2 * 0.045 + 2 * 0.005) + 1.00 + 10 * 0.10 + 3.00
+    )  # 698.50
     # max_workers 10 (9 additional), max_webservers 3 (1 additional at 0.055).
     assert prod.monthly_full == pytest.approx(
-        730 * (0.74 + 9 * 0.11 + 1 * 0.055 + 2 * 0.045 + 2 * 0.005) + 1.00
-    )  # 1377.05
+        730 * (0.74 + 9 * 0.11 + 1 * 0.055 + 2 * 0.045 + 2 * 0.005) + 1.00 + 10 * 0.10 + 3.00
+    )  # 1381.05
 
 
 def test_idle_counts_minimum_and_max_scale_counts_maximum() -> None:
@@ -335,13 +344,13 @@ def test_agreement_covers_every_footprint_part(synthesized) -> None:
 def test_summary_line_and_table() -> None:
     estimate = cost.estimate_profile(load_profile(SHIPPED, "dev"))
     assert cost.summary_line(estimate) == (
-        f"cost: ~$395/month idle, ~$435/month at max scale (us-east-1 list prices of {PRICES['date']})"
+        f"cost: ~$399/month idle, ~$439/month at max scale (us-east-1 list prices of {PRICES['date']})"
     )
     text = cost.format_estimate(estimate)
     lines = text.splitlines()
     assert lines[0] == f"profile dev: monthly estimate, USD, us-east-1 list prices of {PRICES['date']}"
     total = next(line for line in lines if line.strip().startswith("total"))
-    assert total.split()[1:] == ["394.60", "434.75"]
+    assert total.split()[1:] == ["399.00", "439.15"]
     workers = next(line for line in lines if "additional workers" in line)
     assert workers.split()[2:] == ["hour", "0-1", "0.055", "0.00", "40.15"]
 
@@ -350,7 +359,7 @@ def test_cli_json_of_several_profiles(capsys) -> None:
     assert cost.main(["--profile", "dev,prod", "--json", "--cdk-json", str(ROOT / "cdk.json")]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [e["name"] for e in out] == ["profile dev", "profile prod"]
-    assert [(e["monthly_idle"], e["monthly_full"]) for e in out] == [(394.6, 434.75), (694.5, 1377.05)]
+    assert [(e["monthly_idle"], e["monthly_full"]) for e in out] == [(399.0, 439.15), (698.5, 1381.05)]
     assert out[1]["components"][0] == {
         "name": "MWAA mwaa-prod (mw1.medium)",
         "unit": "hour",
@@ -378,8 +387,8 @@ def test_cli_json_of_several_profiles(capsys) -> None:
         "interface_endpoint_azs": 0,
         "kms_keys": 1,
         "secrets": 0,
-        "alarms": 0,
-        "dashboards": 0,
+        "alarms": 10,
+        "dashboards": 1,
         "redshift_serverless_workgroups": 0,
     }
 
