@@ -110,6 +110,33 @@ def test_repository_dag_folder_imports_as_checked_in() -> None:
     assert next(iter(dagbag.dags)) in (DAG_ID, f"{DAG_ID}-not-configured")
 
 
+def test_without_the_task_sdk_timetable_the_dag_falls_back_to_the_core_forms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Task SDK of Airflow 3.0 (MWAA 3.0.6) has no CronTriggerTimetable: the DAG then takes
+    the core timetable and exception, and is scheduled the same."""
+    import airflow.sdk
+    import airflow.timetables.trigger
+
+    sdk_getattr = airflow.sdk.__getattr__
+
+    def without_timetable(name: str) -> Any:
+        if name == "CronTriggerTimetable":
+            raise AttributeError(name)
+        return sdk_getattr(name)
+
+    monkeypatch.delattr(airflow.sdk, "CronTriggerTimetable", raising=False)
+    monkeypatch.setattr(airflow.sdk, "__getattr__", without_timetable)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the core forms are deprecated on this Airflow
+        dagbag = parse(make_dag_folder(tmp_path, FULL_CONFIG))
+
+    assert dagbag.import_errors == {}
+    dag = dagbag.dags[DAG_ID]
+    assert isinstance(dag.timetable, airflow.timetables.trigger.CronTriggerTimetable)
+    assert as_scheduled(dag).timetable.summary == "0 0 * * *"
+
+
 @pytest.mark.parametrize(
     ("config", "reason"),
     [
