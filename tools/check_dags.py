@@ -60,7 +60,10 @@ def _configure_airflow(home: Path) -> None:
 
 def check_folder(name: str, folder: Path, timeout: float, tree: DagTree | None = None) -> FolderReport:
     """Parse ``folder`` with Airflow's DagBag; ``tree`` maps its files back to the repository."""
-    from airflow.models.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag  # Airflow 3.3 and later
+    except ImportError:
+        from airflow.models.dagbag import DagBag
 
     def shown(path: str) -> str:
         return (
@@ -73,7 +76,8 @@ def check_folder(name: str, folder: Path, timeout: float, tree: DagTree | None =
     # Airflow puts the DAG folder on sys.path before parsing it: support modules import so.
     sys.path.insert(0, str(folder))
     try:
-        bag = DagBag(dag_folder=str(folder), include_examples=False, safe_mode=True)
+        # Examples are off through AIRFLOW__CORE__LOAD_EXAMPLES (newer DagBags take no argument).
+        bag = DagBag(dag_folder=str(folder), safe_mode=True)
     finally:
         sys.path.remove(str(folder))
         # The next folder may hold other modules of the same names.

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow.exceptions import AirflowFailException
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
@@ -23,7 +22,6 @@ from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOpe
 from airflow.providers.amazon.aws.transfers.http_to_s3 import HttpToS3Operator
 from airflow.providers.http.sensors.http import HttpSensor
 from airflow.sdk import DAG, TaskGroup, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from movie_list import sql
 from movie_list.config import (
@@ -33,6 +31,13 @@ from movie_list.config import (
     load_config,
 )
 from movie_list.files import clean_high_ratings, land_movielens_zip
+
+try:  # the Task SDK's forms: Airflow 3.3 deprecates AirflowFailException in airflow.exceptions
+    from airflow.sdk import CronTriggerTimetable
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # the Task SDK of Airflow 3.0 (MWAA 3.0.6) has neither
+    from airflow.exceptions import AirflowFailException
+    from airflow.timetables.trigger import CronTriggerTimetable
 
 if TYPE_CHECKING:
     from collections.abc import Callable

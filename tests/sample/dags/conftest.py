@@ -93,10 +93,10 @@ def movielens_zip() -> bytes:
 
 @pytest.fixture(scope="session")
 def configured_dagbag(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
     folder = make_dag_folder(tmp_path_factory.mktemp("configured"), FULL_CONFIG)
-    return DagBag(dag_folder=str(folder), include_examples=False, safe_mode=True)
+    return DagBag(dag_folder=str(folder), safe_mode=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.exceptions import AirflowFailException
-from airflow.models.dagbag import DagBag
+from airflow.dag_processing.dagbag import DagBag
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 from airflow.providers.amazon.aws.transfers.http_to_s3 import HttpToS3Operator
 from airflow.providers.http.sensors.http import HttpSensor
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import CronTriggerTimetable
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.serialization.serialized_objects import DagSerialization
 from movie_list import sql
 from movie_list.config import MovieListConfig
 from movie_list_testing import DAGS_FOLDER, DATA_BUCKET, FULL_CONFIG, RESULTS_BUCKET, make_dag_folder
@@ -68,7 +69,12 @@ def edges(dag: Any) -> set[tuple[str, str]]:
 
 
 def parse(folder: Path) -> DagBag:
-    return DagBag(dag_folder=str(folder), include_examples=False, safe_mode=True)
+    return DagBag(dag_folder=str(folder), safe_mode=True)
+
+
+def as_scheduled(dag: Any) -> Any:
+    """The DAG as the scheduler and the UI read it: serialized by the DAG processor, then loaded."""
+    return DagSerialization.from_dict(DagSerialization.to_dict(dag))
 
 
 # ---- import ------------------------------------------------------------------------------
@@ -104,6 +110,33 @@ def test_repository_dag_folder_imports_as_checked_in() -> None:
     assert next(iter(dagbag.dags)) in (DAG_ID, f"{DAG_ID}-not-configured")
 
 
+def test_without_the_task_sdk_timetable_the_dag_falls_back_to_the_core_forms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Task SDK of Airflow 3.0 (MWAA 3.0.6) has no CronTriggerTimetable: the DAG then takes
+    the core timetable and exception, and is scheduled the same."""
+    import airflow.sdk
+    import airflow.timetables.trigger
+
+    sdk_getattr = airflow.sdk.__getattr__
+
+    def without_timetable(name: str) -> Any:
+        if name == "CronTriggerTimetable":
+            raise AttributeError(name)
+        return sdk_getattr(name)
+
+    monkeypatch.delattr(airflow.sdk, "CronTriggerTimetable", raising=False)
+    monkeypatch.setattr(airflow.sdk, "__getattr__", without_timetable)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the core forms are deprecated on this Airflow
+        dagbag = parse(make_dag_folder(tmp_path, FULL_CONFIG))
+
+    assert dagbag.import_errors == {}
+    dag = dagbag.dags[DAG_ID]
+    assert isinstance(dag.timetable, airflow.timetables.trigger.CronTriggerTimetable)
+    assert as_scheduled(dag).timetable.summary == "0 0 * * *"
+
+
 @pytest.mark.parametrize(
     ("config", "reason"),
     [
@@ -121,7 +154,7 @@ def test_without_usable_configuration_the_dag_imports_paused_and_says_why(
     assert DAG_ID not in dagbag.dags  # the real id is first seen with its configuration
     dag = dagbag.dags[f"{DAG_ID}-not-configured"]
     assert dag.is_paused_upon_creation is True
-    assert dag.timetable.summary == "None"
+    assert as_scheduled(dag).timetable.summary == "None"
     assert "not-configured" in dag.tags
     assert re.search(reason, dag.doc_md)
     assert [task.task_id for task in dag.tasks] == ["check_configuration"]
@@ -165,8 +198,9 @@ def test_dag_settings_are_the_documented_ones(configured_dag: Any) -> None:
 
     assert dag.dag_id == DAG_ID
     assert isinstance(dag.timetable, CronTriggerTimetable)
-    assert dag.timetable.summary == "0 0 * * *"  # @daily
-    assert dag.timetable._timezone.name == "UTC"
+    scheduled = as_scheduled(dag).timetable
+    assert scheduled.summary == "0 0 * * *"  # @daily
+    assert scheduled._timezone.name == "UTC"
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert dag.dagrun_timeout == timedelta(hours=2)
@@ -275,5 +309,5 @@ def test_nothing_is_hard_coded(tmp_path: Path) -> None:
     assert "another-team-data" in rendered and "other_db" in rendered
     assert not re.search(r"\b\d{12}\b", rendered), "an account id leaked into the DAG"
     assert "IAM_ROLE default" in rendered
-    assert dag.timetable.summary == "None"
+    assert as_scheduled(dag).timetable.summary == "None"
     assert dag.get_task("transfer_to_redshift").secret_arn is None

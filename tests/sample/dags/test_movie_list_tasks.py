@@ -19,12 +19,12 @@ from unittest import mock
 import boto3
 import pytest
 import responses
-from airflow.exceptions import AirflowFailException
 from airflow.providers.amazon.aws.hooks.redshift_data import (
     QueryExecutionOutput,
     RedshiftDataHook,
 )
 from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
+from airflow.sdk.exceptions import AirflowFailException
 from movie_list import sql
 from movie_list_testing import (
     DATA_BUCKET,
@@ -136,6 +136,10 @@ def test_clean_up_csv_task_finds_the_result_through_athena(configured_dag: Any, 
 # ---- Redshift tasks ----------------------------------------------------------------------
 
 
+# Shaped like a Data API statement id: botocore checks the pattern before a request is sent.
+STATEMENT_ID = "0f2c4e6a-8b1d-4c3e-9a5f-7d6b8c0e2a41"
+
+
 @pytest.mark.parametrize("task_id", ["create_redshift_table_if_not_exists", "transfer_to_redshift"])
 def test_redshift_tasks_send_their_sql_as_one_data_api_call(
     configured_dag: Any, s3_bucket: Any, task_id: str
@@ -145,11 +149,12 @@ def test_redshift_tasks_send_their_sql_as_one_data_api_call(
         mock.patch.object(
             RedshiftDataHook,
             "execute_query",
-            return_value=QueryExecutionOutput(statement_id="stmt-1", session_id=None),
+            return_value=QueryExecutionOutput(statement_id=STATEMENT_ID, session_id=None),
         ) as execute_query,
-        mock.patch.object(RedshiftDataOperator, "get_sql_results", return_value=["stmt-1"]),
+        mock.patch.object(RedshiftDataHook, "wait_for_results", return_value="FINISHED") as wait_for_results,
+        mock.patch.object(RedshiftDataOperator, "get_sql_results", return_value=[STATEMENT_ID]),
     ):
-        assert task.execute(context={}) == ["stmt-1"]
+        assert task.execute(context={}) == [STATEMENT_ID]
 
     execute_query.assert_called_once()
     kwargs = execute_query.call_args.kwargs
@@ -158,7 +163,9 @@ def test_redshift_tasks_send_their_sql_as_one_data_api_call(
     assert kwargs["database"] == "analytics"
     assert kwargs["secret_arn"] == FULL_CONFIG["redshift_secret_arn"]
     assert kwargs["cluster_identifier"] is None
-    assert kwargs["wait_for_completion"] is True
+    # The operator submits, then polls the statement itself until it has finished (so that a
+    # retried task can reconnect to it): the task ends only when the SQL has run.
+    wait_for_results.assert_called_once_with(STATEMENT_ID, poll_interval=5)
 
 
 # ---- a whole run, twice ------------------------------------------------------------------
