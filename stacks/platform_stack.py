@@ -30,7 +30,6 @@ class ArtifactSources:
     plugins_dir: Path | None = None
     requirements_file: Path | None = None
     startup_script: Path | None = None
-    known_packages: frozenset[str] = frozenset()
 
 
 class MwaaPlatformStack(LookupFreeStack):
@@ -90,7 +89,6 @@ class MwaaPlatformStack(LookupFreeStack):
             plugins_dir=sources.plugins_dir,
             requirements_file=sources.requirements_file,
             startup_script=sources.startup_script,
-            known_packages=sources.known_packages,
             # Written by the sample data plane's own deployment: never pruned by the DAG upload.
             keep_in_dag_folder=(DAG_CONFIG_FILE_NAME,),
             # Isolated subnets have no route to PyPI or to the constraints file.
