@@ -183,10 +183,11 @@ def _parse(text: str, problems: list[str]) -> _Parsed:
             tokens = shlex.split(line)
         except ValueError:
             tokens = line.split()
-        option, _, value = tokens[0].partition("=")
-        if not option.startswith("--") and len(option) > 2:
-            # Short options take their value attached too: -cFILE.
-            option, value = option[:2], option[2:]
+        head = tokens[0]
+        if head.startswith("--"):
+            option, _, value = head.partition("=")
+        else:  # a short option may carry its value: -cFILE, -c=FILE
+            option, value = head[:2], head[2:].removeprefix("=")
         if option == "--no-index" and len(tokens) == 1 and not value:
             parsed.no_index = number
             continue

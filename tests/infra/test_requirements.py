@@ -200,7 +200,8 @@ def test_bad_files_are_rejected_with_the_reason(tmp_path: Path, content: str, me
 
 
 def test_constraint_line_forms_pip_accepts(tmp_path: Path) -> None:
-    for line in (f"-c {URL_3_3_1}", f"--constraint={URL_3_3_1}", f"--constraint '{URL_3_3_1}'"):
+    forms = (f"-c {URL_3_3_1}", f"-c{URL_3_3_1}", f"--constraint={URL_3_3_1}", f"--constraint '{URL_3_3_1}'")
+    for line in forms:
         assert check(tmp_path, f"{line}\nsimplejson==3.20.1\n").route == "index"
     continued = f"{CONSTRAINT}\nsimplejson\\\n==3.20.1\n"
     assert check(tmp_path, continued).requirements[0].installs == "3.20.1"
