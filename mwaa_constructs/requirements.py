@@ -39,7 +39,9 @@ from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from mwaa_constructs import versions
 
@@ -284,14 +286,14 @@ def check_requirements(
             )
 
     # --- each requirement -----------------------------------------------------------------------
-    wheels: dict[str, list[str]] = {}
-    for name in plugin_files:
-        if "/" not in name and name.endswith(".whl"):
+    wheels: dict[str, list[tuple[Version, str, frozenset[Tag]]]] = {}
+    for file_name in plugin_files:
+        if "/" not in file_name and file_name.endswith(".whl"):
             try:
-                project, wheel_version, _, _ = parse_wheel_filename(name)
+                project, wheel_version, _, tags = parse_wheel_filename(file_name)
             except InvalidWheelFilename:
                 continue
-            wheels.setdefault(project, []).append(str(wheel_version))
+            wheels.setdefault(project, []).append((wheel_version, file_name, tags))
 
     resolved: list[ResolvedRequirement] = []
     seen: dict[str, int] = {}
@@ -312,12 +314,8 @@ def check_requirements(
         installs = _resolve(number, text, requirement, name, airflow_version, image, problems)
         if installs is None:
             continue
-        if route == "wheels" and installs not in wheels.get(name, []):
-            found = ", ".join(f"{name} {v}" for v in sorted(wheels.get(name, []))) or "none"
-            problems.append(
-                f"line {number}: '{text}' installs {name} {installs}, but plugins.zip has no wheel of it "
-                f"at its root (found: {found})"
-            )
+        if route == "wheels":
+            _check_wheel(number, text, name, installs, wheels.get(name, []), version, problems)
         resolved.append(ResolvedRequirement(name=name, requested=text, installs=installs))
 
     if not internet_access and route == "index" and resolved:
@@ -336,6 +334,53 @@ def check_requirements(
         deploy=internet_access or route == "wheels",
         verified_against_image=image is not None,
     )
+
+
+def _check_wheel(
+    number: int,
+    text: str,
+    name: str,
+    installs: str,
+    wheels: list[tuple[Version, str, frozenset[Tag]]],
+    version: versions.AirflowVersion,
+    problems: list[str],
+) -> None:
+    """On the wheels route, plugins.zip must hold a wheel of ``name`` at ``installs`` that the
+    image's Python can install (its interpreter tag; platforms are not checked)."""
+    try:
+        wanted: Version | None = Version(installs)
+    except InvalidVersion:
+        wanted = None
+    matching = [(file_name, tags) for wheel_version, file_name, tags in wheels if wheel_version == wanted]
+    if not matching:
+        found = ", ".join(sorted(f"{name} {v}" for v, _, _ in wheels)) or "none"
+        problems.append(
+            f"line {number}: '{text}' installs {name} {installs}, but plugins.zip has no wheel of it "
+            f"at its root (found: {found})"
+        )
+    elif not any(_runs_on(tags, version.python) for _, tags in matching):
+        files = ", ".join(sorted(file_name for file_name, _ in matching))
+        problems.append(
+            f"line {number}: '{text}': no wheel of {name} {installs} in plugins.zip installs on Python "
+            f"{version.python}, the Python of the MWAA {version.version} image (found: {files})"
+        )
+
+
+def _runs_on(tags: frozenset[Tag], python: str) -> bool:
+    """Whether a wheel with ``tags`` installs on CPython ``python`` (e.g. ``'3.12'``), as far as
+    its interpreter and ABI tags tell: ``py3``/``py3X`` (X up to the minor), ``cp3Y`` of exactly
+    that minor, or the stable ABI (``abi3``) of an older or equal minor."""
+    minor = int(python.split(".")[1])
+    for tag in tags:
+        pure = re.fullmatch(r"py3(\d*)", tag.interpreter)
+        if pure and (not pure.group(1) or int(pure.group(1)) <= minor):
+            return True
+        cpython = re.fullmatch(r"cp3(\d+)", tag.interpreter)
+        if cpython and (
+            int(cpython.group(1)) == minor or (tag.abi == "abi3" and int(cpython.group(1)) <= minor)
+        ):
+            return True
+    return False
 
 
 def _resolve(

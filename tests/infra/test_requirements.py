@@ -268,6 +268,26 @@ def test_the_wheels_route_is_deployed_on_any_network(tmp_path: Path, internet_ac
     )
 
 
+@pytest.mark.parametrize(
+    "wheel",
+    [
+        "internal_lib-1.4-py3-none-any.whl",
+        "internal_lib-1.4.0-py2.py3-none-any.whl",
+        "internal_lib-1.4.0-py312-none-any.whl",
+        "internal_lib-1.4.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "internal_lib-1.4.0-cp39-abi3-manylinux_2_28_x86_64.whl",
+    ],
+)
+def test_wheels_the_image_python_installs(tmp_path: Path, wheel: str) -> None:
+    result = check(
+        tmp_path,
+        f"{WHEELS_HEADER}internal-lib==1.4.0\n",
+        internet_access=False,
+        plugin_files=["constraints.txt", wheel],
+    )
+    assert result.requirements[0].installs == "1.4.0"
+
+
 def test_the_wheels_route_resolves_constraint_pins_to_the_wheel(tmp_path: Path) -> None:
     image = image_constraints("3.3.1")
     assert image is not None
@@ -318,6 +338,13 @@ def test_the_wheels_route_resolves_constraint_pins_to_the_wheel(tmp_path: Path) 
             f"{WHEELS_HEADER}--extra-index-url https://example.com/simple\ninternal-lib==1.4.0\n",
             PLUGINS,
             "line 4: 'https://example.com/simple': a package index contradicts the wheels route's --no-index",
+        ),
+        (
+            f"{WHEELS_HEADER}internal-lib==1.4.0\n",
+            ["constraints.txt", "internal_lib-1.4.0-cp311-cp311-manylinux_2_17_x86_64.whl"],
+            "line 4: 'internal-lib==1.4.0': no wheel of internal-lib 1.4.0 in plugins.zip installs on "
+            "Python 3.12, the Python of the MWAA 3.3.1 image (found: "
+            "internal_lib-1.4.0-cp311-cp311-manylinux_2_17_x86_64.whl)",
         ),
         (
             f"{WHEELS_HEADER}pandas==2.2.3\n",
