@@ -9,10 +9,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: synth test lint format diff deploy bench clean
+.PHONY: synth test lint format diff deploy bench cost clean dag-test check-dags
 
-## synth: set up, synthesize every stack of PROFILE (default dev) into cdk.out/, print a summary
+## synth: set up, synthesize every stack of PROFILE (default dev; several: PROFILE=dev,prod) into
+## cdk.out/, print a summary. cdk.json is read first, so that a syntax error points at its line.
 synth: $(VENV)/.app-installed node_modules/.installed
+	@python -m platform_config cdk.json
 	$(CDK) synth --quiet -c profile=$(PROFILE)
 
 ## test: set up, then lint, format check and the whole test suite
@@ -31,6 +33,17 @@ deploy: $(VENV)/.app-installed node_modules/.installed
 ## bench: synth time of the default profile against an empty CDK app
 bench: $(VENV)/.app-installed node_modules/.installed
 	python scripts/bench_synth.py
+
+## dag-test: run one DAG locally (airflow dags test, throw-away AIRFLOW_HOME): DAG=<dag_id> [PROFILE=dev]
+dag-test: $(VENV)/.dev-installed
+	python -m tools.dag_test "$(DAG)" --profile $(PROFILE)
+
+## check-dags: import every DAG folder of every profile (also part of make test)
+check-dags: $(VENV)/.dev-installed
+	python -m tools.check_dags
+## cost: monthly cost estimate of PROFILE (comma-separated; default: every profile in cdk.json)
+cost: $(VENV)/.app-installed
+	python -m mwaa_ops.cost $(if $(filter file,$(origin PROFILE)),,--profile $(PROFILE))
 
 format: $(VENV)/.dev-installed
 	ruff check --fix .

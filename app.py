@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""CDK app: reads the selected profile from cdk.json, builds its stacks, checks them with cdk-nag.
+"""CDK app: reads the selected profiles from cdk.json, builds their stacks, checks them with
+cdk-nag.
 
-npx cdk synth                 # profile "dev"
+npx cdk synth                       # profile "dev"
 npx cdk synth -c profile=prod
+npx cdk synth -c profile=dev,prod   # several profiles, one cloud assembly
 """
 
 from __future__ import annotations
@@ -13,54 +15,20 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import ArtifactError
-from platform_config import ProfileError, load_profile
-from stacks import MwaaPlatformStack
-from stacks.data_plane_stack import SampleDataStack
-from stacks.layout import artifact_sources, print_summary
+from platform_config import ProfileError, load_profiles
+from stacks import ProfileStacks, build_profile_stacks
+from stacks.layout import ROOT, print_summary
 
 
-def build_app(app: cdk.App) -> MwaaPlatformStack:
-    """Build every stack of the profile selected by the ``profile`` context value.
-
-    Returns the platform stack; with ``sample_data`` on, a ``SampleDataStack`` that depends on
-    it is added to the app as well."""
-    profile = load_profile(app.node.try_get_context("profiles"), app.node.try_get_context("profile"))
-    # Neither set: an environment-agnostic synth that deploys to the credentials' account.
-    env = (
-        cdk.Environment(account=profile.account, region=profile.region)
-        if profile.account or profile.region
-        else None
+def build_app(app: cdk.App) -> list[ProfileStacks]:
+    """Build the stacks of every profile named by the ``profile`` context value (comma-separated;
+    default ``dev``), in the order given, and attach cdk-nag to the app."""
+    profiles = load_profiles(
+        app.node.try_get_context("profiles"), app.node.try_get_context("profile"), root=ROOT
     )
-    stack = MwaaPlatformStack(
-        app,
-        "MwaaPlatform",
-        stack_name=f"{profile.environment_name}-platform",
-        description=f"Amazon MWAA environment {profile.environment_name} (profile {profile.name})",
-        env=env,
-        profile=profile,
-        sources=artifact_sources(),
-    )
-    if profile.sample_data:
-        SampleDataStack(
-            app,
-            "MwaaSampleData",
-            stack_name=f"{profile.environment_name}-sample-data",
-            description=f"Sample data plane of movie-list-dag on {profile.environment_name}",
-            env=env,
-            termination_protection=profile.termination_protection,
-            tags=dict(profile.tags),
-            vpc=stack.network.vpc,
-            subnets=stack.network.private_subnets,
-            client_security_group=stack.network.security_group,
-            dag_bucket=stack.dag_bucket.bucket,
-            dag_s3_path=profile.dag_s3_path,
-            execution_role_arn=stack.airflow_environment.role.role_arn,
-            name_prefix=profile.environment_name,
-            encryption_key=stack.key,
-            removal_policy=stack.removal_policy,
-        )
+    built = [build_profile_stacks(app, profile) for profile in profiles]
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return stack
+    return built
 
 
 def main() -> int:
@@ -69,12 +37,13 @@ def main() -> int:
     # schemas and more. cdk-nag still runs on every synth.
     app = cdk.App(builtin_cloud_formation_validation=False)
     try:
-        stack = build_app(app)
+        built = build_app(app)
     except (ProfileError, ArtifactError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     app.synth()
-    print_summary(stack, file=sys.stderr)
+    for profile_stacks in built:
+        print_summary(profile_stacks.platform, profile_stacks.stacks, file=sys.stderr)
     return 0
 
 

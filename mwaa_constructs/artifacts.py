@@ -22,6 +22,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from mwaa_constructs.dag_files import DAG_EXCLUDES, list_dag_files
 from mwaa_constructs.environment import S3ObjectVersion
 from mwaa_constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge_bucket_deployment
 from mwaa_constructs.requirements import (
@@ -31,19 +32,6 @@ from mwaa_constructs.requirements import (
     check_requirements,
 )
 
-# Never deployed: byte-code caches, test files and editor/OS litter.
-DAG_EXCLUDES = (
-    "__pycache__",
-    "*.pyc",
-    ".pytest_cache",
-    "tests",
-    "test_*.py",
-    "*_test.py",
-    "conftest.py",
-    ".DS_Store",
-    ".ruff_cache",
-    ".mypy_cache",
-)
 PLUGINS_SIZE_LIMIT = 1024**3  # MWAA rolls an update back when plugins.zip exceeds 1 GB.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -58,22 +46,6 @@ class ArtifactSummary:
 
     key: str
     sha256: str
-
-
-def _excluded(relative: Path) -> bool:
-    return any(
-        part == "__pycache__" or part.startswith(".") or part == "tests" for part in relative.parts[:-1]
-    ) or any(Path(relative.name).match(pattern) for pattern in DAG_EXCLUDES)
-
-
-def list_dag_files(dags_dir: Path) -> list[str]:
-    """Files of ``dags_dir`` that are deployed, as sorted relative POSIX paths."""
-    files = []
-    for path in dags_dir.rglob("*"):
-        relative = path.relative_to(dags_dir)
-        if path.is_file() and not _excluded(relative):
-            files.append(relative.as_posix())
-    return sorted(files)
 
 
 def check_dags(dags_dir: Path, files: list[str]) -> None:

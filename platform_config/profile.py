@@ -7,10 +7,11 @@ setting, the value received and what is allowed, so a bad profile never reaches 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -60,6 +61,18 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArtifactSettings:
+    """Where the profile's Airflow artifacts come from: paths relative to the repository root.
+
+    ``None`` means "not deployed" (no plugins.zip, requirements file or startup script)."""
+
+    dags: str = "dags"
+    plugins: str | None = "runtime/plugins"
+    requirements: str | None = "runtime/mwaa-requirements.txt"
+    startup_script: str | None = "runtime/startup.sh"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Profile:
     """One validated deployment profile. Build it with :func:`load_profile`."""
 
@@ -91,6 +104,7 @@ class Profile:
     removal_policy: RemovalPolicyName = "retain"
     termination_protection: bool = False
     sample_data: bool = False
+    artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -115,9 +129,16 @@ _TOP_LEVEL_KEYS = (
     "webserver_access_mode", "endpoint_management", "network", "encryption", "logging",
     "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
     "worker_replacement_strategy", "dag_s3_path", "noncurrent_version_expiration_days",
-    "removal_policy", "termination_protection", "sample_data", "tags",
+    "removal_policy", "termination_protection", "sample_data", "artifacts", "tags",
 )  # fmt: skip
 _NETWORK_KEYS = ("mode", "nat_gateways", "vpc_cidr", "vpc_id", "subnet_ids")
+# Setting -> (may be null, expected kind).
+_ARTIFACT_KEYS: dict[str, tuple[bool, Literal["folder", "file"]]] = {
+    "dags": (False, "folder"),
+    "plugins": (True, "folder"),
+    "requirements": (True, "file"),
+    "startup_script": (True, "file"),
+}
 
 T = TypeVar("T")
 
@@ -126,8 +147,15 @@ def _show(value: object) -> str:
     return repr(value) if not isinstance(value, str) else f"'{value}'"
 
 
-def _choices(values: tuple[object, ...] | list[object]) -> str:
+def _choices(values: Sequence[object]) -> str:
     return ", ".join(_show(v) for v in values)
+
+
+def _did_you_mean(given: str, known: Sequence[str]) -> str:
+    """'did you mean X?' for the closest known name, then every known name."""
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}allowed settings are {', '.join(known)}"
 
 
 class _Reader:
@@ -146,12 +174,10 @@ class _Reader:
         self.failed.add(setting)
         self.problems.append(f"{setting}: got {_show(value)}; {allowed}")
 
-    def unknown_keys(self, raw: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    def unknown_keys(self, raw: Mapping[str, Any], known: Sequence[str], where: str) -> None:
         for key in raw:
             if key not in known:
-                self.problems.append(
-                    f"{where}{key}: unknown setting; allowed settings are {', '.join(known)}"
-                )
+                self.problems.append(f"{where}{key}: unknown setting; {_did_you_mean(key, known)}")
 
     def typed(self, raw: Mapping[str, Any], key: str, kind: type[T], default: T, where: str = "") -> T:
         if key not in raw:
@@ -188,18 +214,33 @@ def read_cdk_profiles(cdk_json: Path) -> Mapping[str, Any]:
     return profiles
 
 
-def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profile:
-    """Validate the profile ``name`` (default ``dev``) from the ``profiles`` context value.
+def load_profile(
+    profiles: Mapping[str, Any] | None, name: str | None, *, root: Path | None = None
+) -> Profile:
+    """Validate the profile ``name`` from the ``profiles`` context value.
+
+    ``name`` ``None`` (not given) selects ``dev``; an empty name is an error. With ``root`` (the
+    repository), the ``artifacts`` paths are checked on disk as well: they exist, lie inside
+    ``root`` and are a folder or a file as expected.
 
     Raises :class:`ProfileError` listing every invalid setting; returns a :class:`Profile` that
     the constructs can use without further checks.
     """
-    name = name or DEFAULT_PROFILE
+    if name is None:
+        name = DEFAULT_PROFILE
     if not isinstance(profiles, Mapping) or not profiles:
         raise ProfileError(name, ["no 'profiles' object found in the cdk.json context"])
-    if name not in profiles:
+    if not name.strip():
         raise ProfileError(
-            name, [f"profile: got '{name}'; defined profiles are {_choices(sorted(profiles))}"]
+            name,
+            [f"profile: got an empty name; name one of {_choices(list(profiles))} (e.g. -c profile=dev)"],
+        )
+    if name not in profiles:
+        close = difflib.get_close_matches(name, list(profiles), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ProfileError(
+            name,
+            [f"profile '{name}' not found in cdk.json; {hint}profiles there: {_choices(list(profiles))}"],
         )
     raw = profiles[name]
     if not isinstance(raw, Mapping):
@@ -350,6 +391,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
             f"the sample data plane needs network.mode 'nat' (its DAG downloads MovieLens from the "
             f"internet), but network.mode is '{network.mode}': set sample_data to false or use 'nat'",
         )  # fmt: skip
+    artifacts = _read_artifacts(r, raw, root)
     tags = _read_tags(r, raw)
 
     if r.problems:
@@ -382,6 +424,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
         removal_policy=removal_policy,  # type: ignore[arg-type]
         termination_protection=termination_protection,
         sample_data=sample_data,
+        artifacts=artifacts,
         tags=tags,
     )
 
@@ -442,7 +485,11 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
     subnet_ids: tuple[str, ...] = ()
     if mode == "existing":
         if vpc_id is None or not _VPC_ID_PATTERN.fullmatch(vpc_id):
-            r.fail("network.vpc_id", vpc_id, "mode 'existing' needs a VPC id like 'vpc-0abc...'")
+            r.fail(
+                "network.vpc_id", vpc_id,
+                "mode 'existing' needs a VPC id: 'vpc-' and 8 or 17 lower-case hex digits, "
+                "e.g. 'vpc-0123456789abcdef0'",
+            )  # fmt: skip
         if not isinstance(subnet_ids_raw, list) or len(subnet_ids_raw) != 2:
             r.fail(
                 "network.subnet_ids", subnet_ids_raw,
@@ -451,7 +498,11 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
         else:
             bad = [s for s in subnet_ids_raw if not (isinstance(s, str) and _SUBNET_ID_PATTERN.fullmatch(s))]
             if bad:
-                r.fail("network.subnet_ids", bad, "expected subnet ids like 'subnet-0abc...'")
+                r.fail(
+                    "network.subnet_ids", bad,
+                    "expected subnet ids: 'subnet-' and 8 or 17 lower-case hex digits, "
+                    "e.g. 'subnet-0123456789abcdef0'",
+                )  # fmt: skip
             elif subnet_ids_raw[0] == subnet_ids_raw[1]:
                 r.fail("network.subnet_ids", subnet_ids_raw, "the two subnets must differ")
             subnet_ids = tuple(subnet_ids_raw)
@@ -466,6 +517,44 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
         vpc_id=vpc_id,
         subnet_ids=subnet_ids,
     )
+
+
+def _read_artifacts(r: _Reader, raw: Mapping[str, Any], root: Path | None) -> ArtifactSettings:
+    given = raw.get("artifacts", {})
+    if not isinstance(given, Mapping):
+        r.fail("artifacts", given, f"expected an object with {', '.join(_ARTIFACT_KEYS)}")
+        return ArtifactSettings()
+    r.unknown_keys(given, list(_ARTIFACT_KEYS), "artifacts.")
+    defaults = ArtifactSettings()
+    values: dict[str, str | None] = {}
+    for key, (nullable, kind) in _ARTIFACT_KEYS.items():
+        setting = f"artifacts.{key}"
+        value = given.get(key, getattr(defaults, key))
+        values[key] = value
+        if value is None:
+            if not nullable:
+                r.fail(setting, value, f"expected the {kind} of the DAGs, relative to the repository")
+            continue
+        if not isinstance(value, str) or not value.strip():
+            allowed = f"expected a {kind} path relative to the repository" + (", or null" if nullable else "")
+            r.fail(setting, value, allowed)
+            continue
+        path = Path(value)
+        if path.is_absolute() or ".." in path.parts:
+            r.fail(setting, value, f"expected a {kind} path relative to the repository, without '..'")
+            continue
+        if root is None:
+            continue
+        resolved = (root / path).resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            r.fail(setting, value, "must lie inside the repository (it resolves outside through a link)")
+        elif not resolved.exists():
+            r.fail(setting, value, f"no such {kind} in the repository")
+        elif kind == "folder" and not resolved.is_dir():
+            r.fail(setting, value, "expected a folder, found a file")
+        elif kind == "file" and not resolved.is_file():
+            r.fail(setting, value, "expected a file, found a folder")
+    return ArtifactSettings(**values)  # type: ignore[arg-type]
 
 
 def _read_logging(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str | None]:
@@ -539,3 +628,65 @@ def _read_tags(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
         else:
             tags[key] = value
     return tags
+
+
+def load_profiles(
+    profiles: Mapping[str, Any] | None, names: str | None, *, root: Path | None = None
+) -> list[Profile]:
+    """Validate the comma-separated profile ``names`` (``None``: ``dev``) for one synthesis.
+
+    Every profile is checked, and every problem of every profile reported together. Profiles
+    selected together must not collide: each gets its own stacks in one cloud assembly, so two
+    of them may not share an environment name (it names the environment, its stacks, its log
+    groups and its DAG bucket), nor a VPC CIDR in the same account (their networks could never
+    be connected).
+    """
+    selected = [DEFAULT_PROFILE] if names is None else [n.strip() for n in names.split(",")]
+    if names is not None and not any(selected):
+        selected = [""]  # an empty PROFILE= is an error, not the default
+    problems: list[str] = []
+    loaded: list[Profile] = []
+    for name in dict.fromkeys(selected):
+        try:
+            loaded.append(load_profile(profiles, name, root=root))
+        except ProfileError as error:
+            problems.append(str(error))
+    if problems:
+        raise ProfilesError(problems)
+    collisions = _collisions(loaded)
+    if collisions:
+        raise ProfilesError([f"profiles {', '.join(repr(p.name) for p in loaded)} collide:\n" + collisions])
+    return loaded
+
+
+class ProfilesError(ProfileError):
+    """Several profiles are invalid, or collide with each other."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.profile = "*"
+        self.problems = messages
+        ValueError.__init__(self, "\n".join(messages))
+
+
+def _collisions(profiles: Sequence[Profile]) -> str:
+    lines: list[str] = []
+    for index, first in enumerate(profiles):
+        for second in profiles[index + 1 :]:
+            pair = f"profiles '{first.name}' and '{second.name}'"
+            if first.environment_name == second.environment_name:
+                lines.append(
+                    f"{pair} both set environment_name '{first.environment_name}': it names the "
+                    "environment, its stacks, log groups and DAG bucket; give each profile its own"
+                )
+            creates_vpc = first.network.mode != "existing" and second.network.mode != "existing"
+            if (
+                creates_vpc
+                and first.account == second.account
+                and first.network.vpc_cidr == second.network.vpc_cidr
+            ):
+                account = f"account {first.account}" if first.account else "the deploying account"
+                lines.append(
+                    f"{pair} both set network.vpc_cidr '{first.network.vpc_cidr}' in {account}: "
+                    "give each VPC its own range so that they can be peered or routed later"
+                )
+    return "\n".join(f"  - {line}" for line in lines)

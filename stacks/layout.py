@@ -1,4 +1,4 @@
-"""Where the repository keeps the Airflow artifacts, and the synth summary."""
+"""Where a profile's Airflow artifacts live in the repository, and the synth summary."""
 
 from __future__ import annotations
 
@@ -7,37 +7,46 @@ from typing import TextIO
 
 import aws_cdk as cdk
 
+from mwaa_ops.cost import estimate_profile, summary_line
+from platform_config import Profile
 from stacks.platform_stack import ArtifactSources, MwaaPlatformStack
 
 ROOT = Path(__file__).resolve().parent.parent
-DAGS_DIR = ROOT / "dags"
-RUNTIME_DIR = ROOT / "runtime"
 
 
-def artifact_sources(root: Path = ROOT) -> ArtifactSources:
-    """The repository layout: ``dags/`` and ``runtime/{plugins,mwaa-requirements.txt,startup.sh}``."""
-    runtime = root / "runtime"
+def artifact_sources(
+    profile: Profile, root: Path = ROOT, *, keep_in_dag_folder: tuple[str, ...] = ()
+) -> ArtifactSources:
+    """The profile's ``artifacts`` setting as paths under ``root`` (validated by the profile)."""
+    settings = profile.artifacts
+
+    def optional(relative: str | None) -> Path | None:
+        return root / relative if relative is not None else None
+
     return ArtifactSources(
-        dags_dir=root / "dags",
-        plugins_dir=runtime / "plugins",
-        requirements_file=runtime / "mwaa-requirements.txt",
-        startup_script=runtime / "startup.sh",
+        dags_dir=root / settings.dags,
+        plugins_dir=optional(settings.plugins),
+        requirements_file=optional(settings.requirements),
+        startup_script=optional(settings.startup_script),
+        keep_in_dag_folder=keep_in_dag_folder,
     )
 
 
-def print_summary(stack: MwaaPlatformStack, file: TextIO) -> None:
-    """What ``make synth`` prints: the environment and each artifact with its content hash."""
+def print_summary(stack: MwaaPlatformStack, stacks: list[cdk.Stack], file: TextIO) -> None:
+    """What ``make synth`` prints for one profile: its stacks, the environment and each
+    artifact with its content hash."""
     p = stack.profile
-    stacks = [child for child in stack.node.scope.node.children if isinstance(child, cdk.Stack)]
-    names = ", ".join(f"{s.stack_name} ({s.node.id})" for s in stacks)
-    print(f"profile {p.name}: stacks {names}", file=file)
+    print(f"profile {p.name}: stacks {', '.join(s.stack_name for s in stacks)}", file=file)
     print(
         f"  environment {p.environment_name}: Airflow {p.airflow_version} (Python {p.python_version}), "
         f"{p.environment_class}, workers {p.min_workers}-{p.max_workers}, schedulers {p.schedulers}",
         file=file,
     )
     print(
-        f"  DAG files ({len(stack.artifacts.dag_files)}): {', '.join(stack.artifacts.dag_files)}", file=file
+        f"  DAG files from {p.artifacts.dags}/ ({len(stack.artifacts.dag_files)}): "
+        f"{', '.join(stack.artifacts.dag_files)}",
+        file=file,
     )
     for name, summary in stack.artifacts.summaries.items():
         print(f"  {name:<14} s3://<dag bucket>/{summary.key}  sha256 {summary.sha256[:16]}", file=file)
+    print(f"  {summary_line(estimate_profile(p))}", file=file)

@@ -15,7 +15,6 @@ from mwaa_constructs import (
     AirflowNetwork,
     DagBucket,
 )
-from mwaa_constructs.data_plane import CONFIG_FILE_NAME as DAG_CONFIG_FILE_NAME
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from mwaa_constructs.log_groups import retention_days
 from platform_config import Profile
@@ -30,6 +29,9 @@ class ArtifactSources:
     plugins_dir: Path | None = None
     requirements_file: Path | None = None
     startup_script: Path | None = None
+    # Keys under the DAG prefix that other deployments own (e.g. an add-on's folder, "name/*"):
+    # the DAG deployment neither prunes nor overwrites them.
+    keep_in_dag_folder: tuple[str, ...] = ()
 
 
 class MwaaPlatformStack(LookupFreeStack):
@@ -89,8 +91,7 @@ class MwaaPlatformStack(LookupFreeStack):
             plugins_dir=sources.plugins_dir,
             requirements_file=sources.requirements_file,
             startup_script=sources.startup_script,
-            # Written by the sample data plane's own deployment: never pruned by the DAG upload.
-            keep_in_dag_folder=(DAG_CONFIG_FILE_NAME,),
+            keep_in_dag_folder=sources.keep_in_dag_folder,
             # Isolated subnets have no route to PyPI or to the constraints file.
             internet_access=profile.network.mode != "isolated",
         )

@@ -82,8 +82,24 @@ def test_unknown_profile_name_lists_defined_profiles() -> None:
     with pytest.raises(ProfileError) as caught:
         load_profile({"prod": BASE, "dev": BASE}, "staging")
     assert caught.value.profile == "staging"
-    assert caught.value.problems == ["profile: got 'staging'; defined profiles are 'dev', 'prod'"]
-    assert "profile 'staging' is invalid" in str(caught.value)
+    assert caught.value.problems == ["profile 'staging' not found in cdk.json; profiles there: 'prod', 'dev'"]
+
+
+def test_a_misspelt_profile_name_gets_the_closest_one() -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile({"prod": BASE, "dev": BASE}, "prd")
+    assert caught.value.problems == [
+        "profile 'prd' not found in cdk.json; did you mean 'prod'? profiles there: 'prod', 'dev'"
+    ]
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_profile_name_is_an_error_not_the_default(name: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile({"prod": BASE, "dev": BASE}, name)
+    assert caught.value.problems == [
+        "profile: got an empty name; name one of 'prod', 'dev' (e.g. -c profile=dev)"
+    ]
 
 
 def test_profile_that_is_not_an_object_fails() -> None:
@@ -102,21 +118,31 @@ def test_no_name_selects_the_dev_profile() -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "setting", "listed"),
+    ("overrides", "setting", "suggested", "listed"),
     [
-        pytest.param({"max_worker": 5}, "max_worker", "max_workers", id="top-level-typo"),
-        pytest.param({"vpc": {}}, "vpc", "network", id="top-level-unknown"),
-        pytest.param({"network": {"cidr": "10.0.0.0/16"}}, "network.cidr", "vpc_cidr", id="network-key"),
+        pytest.param({"max_worker": 5}, "max_worker", "max_workers", "max_workers", id="top-level-typo"),
+        pytest.param({"vpc": {}}, "vpc", None, "network", id="top-level-unknown"),
         pytest.param(
-            {"network": {"nat_gateway": 1}}, "network.nat_gateway", "nat_gateways", id="network-typo"
+            {"network": {"cidr": "10.0.0.0/16"}}, "network.cidr", "vpc_cidr", "vpc_cidr", id="network-key"
+        ),
+        pytest.param(
+            {"network": {"nat_gateway": 1}},
+            "network.nat_gateway",
+            "nat_gateways",
+            "nat_gateways",
+            id="network-typo",
+        ),
+        pytest.param(
+            {"artifacts": {"dag": "dags"}}, "artifacts.dag", "dags", "startup_script", id="artifacts-typo"
         ),
     ],
 )
-def test_unknown_setting_is_named_with_the_allowed_ones(
-    overrides: dict[str, Any], setting: str, listed: str
+def test_unknown_setting_suggests_the_closest_and_lists_the_allowed_ones(
+    overrides: dict[str, Any], setting: str, suggested: str | None, listed: str
 ) -> None:
     problems = problems_for(**overrides)
-    line = f"{setting}: unknown setting; allowed settings are "
+    hint = f"did you mean '{suggested}'? " if suggested else ""
+    line = f"{setting}: unknown setting; {hint}allowed settings are "
     matching = [p for p in problems if p.startswith(line)]
     assert len(matching) == 1, problems
     assert listed in matching[0].removeprefix(line).split(", ")
@@ -665,7 +691,8 @@ def test_existing_network_accepted(vpc_id: str) -> None:
             {"mode": "existing", "subnet_ids": [SUBNET_A, SUBNET_B]},
             "network.vpc_id",
             None,
-            "mode 'existing' needs a VPC id like 'vpc-0abc...'",
+            "mode 'existing' needs a VPC id: 'vpc-' and 8 or 17 lower-case hex digits, "
+            "e.g. 'vpc-0123456789abcdef0'",
             id="vpc_id-missing",
         ),
         pytest.param(
@@ -728,21 +755,22 @@ def test_existing_network_accepted(vpc_id: str) -> None:
             {**EXISTING, "subnet_ids": [SUBNET_A, "sn-12345678"]},
             "network.subnet_ids",
             ["sn-12345678"],
-            "expected subnet ids like 'subnet-0abc...'",
+            "expected subnet ids: 'subnet-' and 8 or 17 lower-case hex digits, "
+            "e.g. 'subnet-0123456789abcdef0'",
             id="bad-subnet-id",
         ),
         pytest.param(
             {**EXISTING, "subnet_ids": [SUBNET_A, "subnet-XYZ12345"]},
             "network.subnet_ids",
             ["subnet-XYZ12345"],
-            "expected subnet ids like",
+            "expected subnet ids: 'subnet-' and 8 or 17 lower-case hex digits",
             id="subnet-id-not-hex",
         ),
         pytest.param(
             {**EXISTING, "subnet_ids": [SUBNET_A, 7]},
             "network.subnet_ids",
             [7],
-            "expected subnet ids like",
+            "expected subnet ids: 'subnet-' and 8 or 17 lower-case hex digits",
             id="subnet-id-not-a-string",
         ),
         pytest.param(

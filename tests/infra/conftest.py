@@ -42,10 +42,16 @@ def cdk_context() -> dict[str, Any]:
     return json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
+FIXTURE_DAGS = Path(__file__).resolve().parent / "fixtures" / "dags"
+
+
 def copy_sources(target: Path) -> Path:
-    """A copy of the repository's artifact sources (dags/, runtime/) to edit in a test."""
-    for folder in ("dags", "runtime"):
-        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    """Artifact sources laid out as the default profile expects them, to edit in a test: a
+    fixture DAG folder (a team's DAG and its support package) as ``dags/``, and the
+    repository's ``runtime/`` (plugins, requirements, startup script)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(FIXTURE_DAGS, target / "dags", ignore=ignore)
+    shutil.copytree(ROOT / "runtime", target / "runtime", ignore=ignore)
     return target
 
 

@@ -21,9 +21,9 @@ PROFILES = ("dev", "prod")
 
 def _synth(profile: str, outdir: Path) -> tuple[cdk.Stack, Path]:
     app = cdk.App(context={**cdk_context(), "profile": profile}, outdir=str(outdir))
-    stack = build_app(app)
+    (built,) = build_app(app)
     app.synth()
-    return stack, outdir / f"{stack.artifact_id}.template.json"
+    return built.platform, outdir / f"{built.platform.artifact_id}.template.json"
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,15 @@ def _stacks(stack: cdk.Stack) -> list[cdk.Stack]:
 
 
 def test_profiles_synthesize_their_stacks(synthesized) -> None:
-    assert [s.node.id for s in _stacks(synthesized["dev"][0])] == ["MwaaPlatform", "MwaaSampleData"]
-    assert [s.node.id for s in _stacks(synthesized["prod"][0])] == ["MwaaPlatform"]
+    dev = _stacks(synthesized["dev"][0])
+    assert [s.node.id for s in dev] == ["mwaa-dev-platform", "mwaa-dev-sample-data"]
+    assert [s.node.id for s in _stacks(synthesized["prod"][0])] == ["mwaa-prod-platform"]
+    # One name for the CLI, cdk.out/ and CloudFormation.
+    assert all(s.node.id == s.stack_name == s.artifact_id for s in dev)
+    assert sorted(p.name for p in synthesized["dev"][1].parent.glob("*.template.json")) == [
+        "mwaa-dev-platform.template.json",
+        "mwaa-dev-sample-data.template.json",
+    ]
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -159,16 +166,17 @@ def test_a_bad_profile_stops_the_app_with_a_short_message(tmp_path: Path) -> Non
 def test_a_custom_bootstrap_qualifier_keeps_cdk_nag_clean(tmp_path: Path) -> None:
     context = {**cdk_context(), "profile": "dev", "@aws-cdk/core:bootstrapQualifier": "team42xyz"}
     app = cdk.App(context=context, outdir=str(tmp_path))
-    stack = build_app(app)
+    (built,) = build_app(app)
     app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
-    assert "team42xyz" in (tmp_path / f"{stack.artifact_id}.assets.json").read_text()
+    assert "team42xyz" in (tmp_path / f"{built.platform.artifact_id}.assets.json").read_text()
 
 
 def test_an_account_and_region_need_no_lookup_at_synth(tmp_path: Path) -> None:
     context = cdk_context()
     context["profiles"]["dev"] |= {"account": "111122223333", "region": "eu-west-1"}
     app = cdk.App(context={**context, "profile": "dev"}, outdir=str(tmp_path))
-    stack = build_app(app)
+    (built,) = build_app(app)
+    stack = built.platform
     app.synth()
     # A context lookup would be listed as "missing" and need credentials at synth.
     assert "missing" not in json.loads((tmp_path / "manifest.json").read_text())

@@ -37,9 +37,8 @@ def _template(root: Path, **profile_settings: Any) -> dict[str, Any]:
     context = cdk_context()
     context["profiles"]["dev"].update(profile_settings)
     app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(root / "cdk.out"))
-    stack = MwaaPlatformStack(
-        app, "MwaaPlatform", profile=load_profile(context["profiles"], "dev"), sources=artifact_sources(root)
-    )
+    profile = load_profile(context["profiles"], "dev", root=root)
+    stack = MwaaPlatformStack(app, "MwaaPlatform", profile=profile, sources=artifact_sources(profile, root))
     app.synth()
     return json.loads((root / "cdk.out" / f"{stack.artifact_id}.template.json").read_text())
 
@@ -102,11 +101,10 @@ def _variant(baseline_root: Path, tmp_path: Path) -> Path:
 def test_dag_edits_additions_and_removals_leave_the_environment_alone(baseline, tmp_path: Path) -> None:
     base_root, base = baseline
     root = _variant(base_root, tmp_path)
-    dag = root / "dags" / "movie_list_dag.py"
+    dag = root / "dags" / "orders_dag.py"
     dag.write_text(dag.read_text() + "\n# edited\n")
     (root / "dags" / "another_dag.py").write_text("from airflow.sdk import dag\n")
-    removable = [f for f in list_dag_files(root / "dags") if f.endswith(".py") and f != "movie_list_dag.py"]
-    (root / "dags" / removable[0]).unlink()
+    (root / "dags" / "reporting" / "summary.py").unlink()
 
     changed = _template(root)
     assert _dag_source_keys(changed) != _dag_source_keys(base)  # the DAG upload did change
@@ -212,9 +210,8 @@ def test_the_artifacts_report_what_each_requirement_installs(tmp_path: Path) -> 
     )
     context = cdk_context()
     app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(root / "cdk.out"))
-    stack = MwaaPlatformStack(
-        app, "MwaaPlatform", profile=load_profile(context["profiles"], "dev"), sources=artifact_sources(root)
-    )
+    profile = load_profile(context["profiles"], "dev", root=root)
+    stack = MwaaPlatformStack(app, "MwaaPlatform", profile=profile, sources=artifact_sources(profile, root))
     assert [(r.name, r.installs) for r in stack.artifacts.resolved_requirements] == [
         ("apache-airflow-providers-slack", "9.10.2"),
         ("simplejson", "3.20.1"),

@@ -1,0 +1,439 @@
+"""The monthly cost estimate: prices applied, idle and max scale, unpriced regions and classes,
+templates with intrinsic functions, agreement of the profile and template paths, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mwaa_ops import cost
+from platform_config import load_profile, read_cdk_profiles
+
+ROOT = Path(__file__).resolve().parents[2]
+PRICES = json.loads((ROOT / "mwaa_ops" / "data" / "prices" / "us-east-1.json").read_text())
+SHIPPED = read_cdk_profiles(ROOT / "cdk.json")
+
+
+def _profile(name: str, **settings: Any):
+    return load_profile({name: {"environment_name": f"mwaa-{name}", **settings}}, name)
+
+
+def _component(estimate: cost.Estimate, name: str) -> cost.Component:
+    (found,) = [c for c in estimate.components if c.name.strip() == name]
+    return found
+
+
+# ---- the price table --------------------------------------------------------------------------
+
+
+def test_price_table_names_region_date_and_sources() -> None:
+    assert PRICES["region"] == "us-east-1"
+    assert PRICES["hours_per_month"] == 730
+    assert len(PRICES["date"]) == 10 and PRICES["date"][4] == "-" == PRICES["date"][7]
+    assert PRICES["sources"] and all(u.startswith("https://aws.amazon.com/") for u in PRICES["sources"])
+    # Every class the profile model accepts is either priced or explicitly unpriced with a reason.
+    from mwaa_constructs import rules
+
+    classes = PRICES["mwaa"]["classes"]
+    unpriced = PRICES["mwaa"]["unpriced_classes"]
+    assert set(classes) | set(unpriced) == set(rules.ENVIRONMENT_CLASSES)
+    assert not set(classes) & set(unpriced)
+    assert cost.price_regions() == ["us-east-1"]
+
+
+# ---- prices applied ---------------------------------------------------------------------------
+
+
+def test_every_component_is_quantity_times_the_table_price() -> None:
+    profile = _profile(
+        "sized",
+        region="us-east-1",
+        environment_class="mw1.large",
+        min_workers=3,
+        max_workers=7,
+        schedulers=4,
+        min_webservers=3,
+        max_webservers=5,
+        network={"mode": "nat", "nat_gateways": 2},
+        encryption="customer_managed",
+    )
+    estimate = cost.estimate_profile(profile)
+    large = PRICES["mwaa"]["classes"]["mw1.large"]
+    hours = PRICES["hours_per_month"]
+    expected = {
+        # name: (idle quantity, full quantity, unit price, hours a month or 1)
+        "MWAA mwaa-sized (mw1.large)": (1, 1, large["environment_hour"], hours),
+        "additional workers": (3 - 1, 7 - 1, large["additional_worker_hour"], hours),
+        "additional schedulers": (4 - 2, 4 - 2, large["additional_scheduler_hour"], hours),
+        "additional web servers": (3 - 2, 5 - 2, large["additional_webserver_hour"], hours),
+        "NAT gateways": (2, 2, PRICES["nat_gateway_hour"], hours),
+        "public IPv4 addresses": (2, 2, PRICES["public_ipv4_address_hour"], hours),
+        "KMS keys": (1, 1, PRICES["kms_key_month"], 1),
+    }
+    assert [c.name.strip() for c in estimate.components] == list(expected)
+    for name, (idle, full, unit_price, factor) in expected.items():
+        component = _component(estimate, name)
+        assert (component.quantity_idle, component.quantity_full, component.unit_price) == (
+            idle,
+            full,
+            unit_price,
+        )
+        assert component.monthly_idle == pytest.approx(idle * unit_price * factor)
+        assert component.monthly_full == pytest.approx(full * unit_price * factor)
+    assert estimate.priced
+    assert estimate.monthly_idle == pytest.approx(sum(c.monthly_idle for c in estimate.components))
+    assert estimate.monthly_full == pytest.approx(sum(c.monthly_full for c in estimate.components))
+    assert (estimate.region, estimate.prices_date) == ("us-east-1", PRICES["date"])
+
+
+def test_shipped_profiles_cost_what_the_hand_computed_sums_say() -> None:
+    # Written out so that a wrong formula fails even if it is applied to the table consistently.
+    dev = cost.estimate_profile(load_profile(SHIPPED, "dev"))
+    # mw1.small 0.49 + 1 NAT gateway 0.045 + its IPv4 address 0.005, 730 h; the Redshift secret 0.40.
+    assert dev.monthly_idle == pytest.approx(730 * (0.49 + 0.045 + 0.005) + 0.40)  # 394.60
+    # max_workers 2: one additional mw1.small worker at 0.055.
+    assert dev.monthly_full == pytest.approx(730 * (0.49 + 0.055 + 0.045 + 0.005) + 0.40)  # 434.75
+
+    prod = cost.estimate_profile(load_profile(SHIPPED, "prod"))
+    # mw1.medium 0.74, min_workers 2 (1 additional at 0.11), 2 NAT gateways and IPv4, 1 key at 1.00.
+    assert prod.monthly_idle == pytest.approx(
+        730 * (0.74 + 1 * 0.11 + 2 * 0.045 + 2 * 0.005) + 1.00
+    )  # 694.50
+    # max_workers 10 (9 additional), max_webservers 3 (1 additional at 0.055).
+    assert prod.monthly_full == pytest.approx(
+        730 * (0.74 + 9 * 0.11 + 1 * 0.055 + 2 * 0.045 + 2 * 0.005) + 1.00
+    )  # 1377.05
+
+
+def test_idle_counts_minimum_and_max_scale_counts_maximum() -> None:
+    estimate = cost.estimate_profile(
+        _profile("scaling", min_workers=2, max_workers=6, min_webservers=2, max_webservers=4, schedulers=3)
+    )
+    workers = _component(estimate, "additional workers")
+    webservers = _component(estimate, "additional web servers")
+    schedulers = _component(estimate, "additional schedulers")
+    assert (workers.quantity_idle, workers.quantity_full) == (1, 5)
+    assert (webservers.quantity_idle, webservers.quantity_full) == (0, 2)
+    # Schedulers do not scale: the same count in both columns.
+    assert (schedulers.quantity_idle, schedulers.quantity_full) == (1, 1)
+    assert estimate.monthly_full - estimate.monthly_idle == pytest.approx(
+        730 * (4 * PRICES["mwaa"]["classes"]["mw1.small"]["additional_worker_hour"] + 2 * 0.028)
+    )
+
+
+def test_profile_without_region_is_priced_in_us_east_1_and_says_so() -> None:
+    estimate = cost.estimate_profile(load_profile(SHIPPED, "dev"))
+    assert estimate.region == "us-east-1"
+    assert any("no region set" in note and "us-east-1 prices used" in note for note in estimate.notes)
+    assert not any(
+        "no region set" in note for note in cost.estimate_profile(_profile("r", region="us-east-1")).notes
+    )
+
+
+# ---- never a guessed price --------------------------------------------------------------------
+
+
+def test_region_without_price_table_gives_quantities_and_no_amounts() -> None:
+    estimate = cost.estimate_profile(load_profile(SHIPPED, "prod"), region="eu-west-1")
+    assert not estimate.priced
+    assert (estimate.region, estimate.prices_date, estimate.monthly_idle, estimate.monthly_full) == (
+        "eu-west-1",
+        None,
+        None,
+        None,
+    )
+    assert _component(estimate, "NAT gateways").quantity_idle == 2
+    assert all(c.unit_price is c.monthly_idle is c.monthly_full is None for c in estimate.components)
+    assert estimate.notes[0] == (
+        "no price table for region eu-west-1 (tables: us-east-1): quantities only, no amounts"
+    )
+    assert cost.summary_line(estimate) == f"cost: not estimated ({estimate.notes[0]})"
+    text = cost.format_estimate(estimate)
+    assert "no monthly estimate for eu-west-1" in text
+    assert "total" not in text and "$" not in text
+
+
+@pytest.mark.parametrize("environment_class", ["mw1.micro", "mw1.xlarge", "mw1.2xlarge"])
+def test_class_without_a_confirmed_price_is_unpriced(environment_class: str) -> None:
+    settings: dict[str, Any] = {"environment_class": environment_class}
+    if environment_class == "mw1.micro":
+        settings |= {"max_workers": 1}
+    estimate = cost.estimate_profile(_profile("big", **settings))
+    assert not estimate.priced
+    assert estimate.monthly_idle is None
+    assert f"environment class {environment_class} is unpriced in us-east-1" in estimate.notes[0]
+
+
+# ---- templates --------------------------------------------------------------------------------
+
+
+def _template(**resources: dict[str, Any]) -> dict[str, Any]:
+    return {"Resources": resources}
+
+
+def test_templates_with_intrinsic_functions_fall_back_to_the_resource_defaults() -> None:
+    templates = {
+        "env": _template(
+            Env={
+                "Type": "AWS::MWAA::Environment",
+                "Properties": {
+                    "Name": {"Ref": "EnvName"},
+                    "EnvironmentClass": {"Fn::If": ["Big", "mw1.large", "mw1.medium"]},
+                    "MinWorkers": {"Ref": "MinWorkers"},
+                    "MaxWorkers": {"Ref": "MaxWorkers"},
+                    "Schedulers": 3,
+                },
+            },
+            Endpoint={
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {"VpcEndpointType": "Interface", "SubnetIds": {"Ref": "Subnets"}},
+            },
+        )
+    }
+    footprint = cost.footprint_from_templates(templates)
+    (environment,) = footprint.environments
+    assert environment == cost.EnvironmentFootprint(
+        name="env/Env",
+        environment_class="mw1.small",
+        min_workers=1,
+        max_workers=10,
+        schedulers=3,
+        min_webservers=2,
+        max_webservers=2,
+    )
+    assert footprint.interface_endpoint_azs == 2
+    assert footprint.notes == (
+        "env/Endpoint: SubnetIds is not a list before deployment; counted as 2 zones",
+        'env/Env: EnvironmentClass is not a plain value ({"Fn::If": ["Big", "mw1.large", "mw1.medium"]}); '
+        "assumed 'mw1.small'",
+        'env/Env: MinWorkers is not a plain value ({"Ref": "MinWorkers"}); assumed 1',
+        'env/Env: MaxWorkers is not a plain value ({"Ref": "MaxWorkers"}); assumed 10',
+    )
+    estimate = cost.estimate_templates(templates, region="us-east-1")
+    assert estimate.priced
+    assert all(note in estimate.notes for note in footprint.notes)
+
+
+def test_templates_count_each_billed_resource() -> None:
+    subnets = [{"Ref": "A"}, {"Ref": "B"}, {"Ref": "C"}]
+    templates = {
+        "one": _template(
+            Nat1={"Type": "AWS::EC2::NatGateway"},
+            Eip1={"Type": "AWS::EC2::EIP"},
+            Key={"Type": "AWS::KMS::Key"},
+            Interface={
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {"VpcEndpointType": "Interface", "SubnetIds": subnets},
+            },
+            S3={"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Gateway"}},
+            Untyped={"Type": "AWS::EC2::VPCEndpoint", "Properties": {}},
+        ),
+        "two": _template(
+            Secret={"Type": "AWS::SecretsManager::Secret"},
+            Alarm1={"Type": "AWS::CloudWatch::Alarm"},
+            Alarm2={"Type": "AWS::CloudWatch::Alarm"},
+            Dashboard={"Type": "AWS::CloudWatch::Dashboard"},
+            Workgroup={"Type": "AWS::RedshiftServerless::Workgroup"},
+            Bucket={"Type": "AWS::S3::Bucket"},
+        ),
+    }
+    assert cost.footprint_from_templates(templates) == cost.Footprint(
+        nat_gateways=1,
+        public_ipv4_addresses=1,
+        interface_endpoint_azs=3,
+        kms_keys=1,
+        secrets=1,
+        alarms=2,
+        dashboards=1,
+        redshift_serverless_workgroups=1,
+    )
+    estimate = cost.estimate_templates(templates, region=None)
+    assert _component(estimate, "interface endpoints (per zone)").monthly_idle == pytest.approx(
+        3 * PRICES["interface_endpoint_az_hour"] * 730
+    )
+    assert _component(estimate, "CloudWatch alarms").monthly_idle == pytest.approx(2 * 0.10)
+    assert _component(estimate, "CloudWatch dashboards").monthly_full == pytest.approx(1 * 3.0)
+    assert _component(estimate, "Redshift Serverless workgroups").monthly_idle == 0
+    # No environment in these templates, only fixed parts: NAT, IPv4 and 3 endpoint-zones by the
+    # hour; a key, a secret, 2 alarms and a dashboard by the month.
+    assert estimate.monthly_idle == pytest.approx(730 * (0.045 + 0.005 + 0.03) + 1 + 0.4 + 0.2 + 3)
+    assert any("free tier" in note and "not subtracted" in note for note in estimate.notes)
+    assert any("costs $0 idle" in note for note in estimate.notes)
+
+
+def test_isolated_endpoint_count_mirrors_the_network_construct() -> None:
+    from mwaa_constructs import network
+
+    assert len(network.ISOLATED_INTERFACE_ENDPOINTS) == cost.ISOLATED_INTERFACE_ENDPOINTS
+    footprint = cost.footprint_from_profile(_profile("iso", network={"mode": "isolated"}))
+    assert (footprint.interface_endpoint_azs, footprint.nat_gateways) == (9 * 2, 0)
+
+
+# ---- the two entry points agree on synthesized templates ---------------------------------------
+
+AGREEMENT_PROFILES = {
+    **SHIPPED,
+    # Interface endpoints in the environment's subnets: the one footprint part dev and prod lack.
+    "isolated": {**SHIPPED["prod"], "environment_name": "mwaa-iso", "network": {"mode": "isolated"}},
+}
+
+
+def _synthesize(profile: str, outdir: Path) -> dict[str, dict[str, Any]]:
+    """Synthesize ``profile`` with the app as the CDK CLI runs it, into ``outdir``."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context |= {"profiles": AGREEMENT_PROFILES, "profile": profile}
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return {path.name: json.loads(path.read_text()) for path in sorted(outdir.rglob("*.template.json"))}
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, Any]]]:
+    return {p: _synthesize(p, tmp_path_factory.mktemp(p)) for p in AGREEMENT_PROFILES}
+
+
+@pytest.mark.parametrize("name", list(AGREEMENT_PROFILES))
+def test_profile_and_templates_give_the_same_estimate(synthesized, name: str) -> None:
+    profile = load_profile(AGREEMENT_PROFILES, name)
+    from_templates = cost.estimate_templates(synthesized[name], region=profile.region)
+    from_profile = cost.estimate_profile(profile)
+    assert from_templates.footprint == from_profile.footprint
+    assert cost.footprint_from_templates(synthesized[name]).notes == ()  # no value assumed
+    assert from_templates.components == from_profile.components
+    assert (from_templates.monthly_idle, from_templates.monthly_full) == (
+        from_profile.monthly_idle,
+        from_profile.monthly_full,
+    )
+
+
+def test_agreement_covers_every_footprint_part(synthesized) -> None:
+    # Guards the agreement test itself: each part appears in some synthesized profile.
+    footprints = [cost.footprint_from_templates(t) for t in synthesized.values()]
+    for part in ("nat_gateways", "public_ipv4_addresses", "interface_endpoint_azs", "kms_keys", "secrets"):
+        assert any(getattr(f, part) for f in footprints), part
+    assert any(f.redshift_serverless_workgroups for f in footprints)
+
+
+# ---- output and command line ------------------------------------------------------------------
+
+
+def test_summary_line_and_table() -> None:
+    estimate = cost.estimate_profile(load_profile(SHIPPED, "dev"))
+    assert cost.summary_line(estimate) == (
+        f"cost: ~$395/month idle, ~$435/month at max scale (us-east-1 list prices of {PRICES['date']})"
+    )
+    text = cost.format_estimate(estimate)
+    lines = text.splitlines()
+    assert lines[0] == f"profile dev: monthly estimate, USD, us-east-1 list prices of {PRICES['date']}"
+    total = next(line for line in lines if line.strip().startswith("total"))
+    assert total.split()[1:] == ["394.60", "434.75"]
+    workers = next(line for line in lines if "additional workers" in line)
+    assert workers.split()[2:] == ["hour", "0-1", "0.055", "0.00", "40.15"]
+
+
+def test_cli_json_of_several_profiles(capsys) -> None:
+    assert cost.main(["--profile", "dev,prod", "--json", "--cdk-json", str(ROOT / "cdk.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in out] == ["profile dev", "profile prod"]
+    assert [(e["monthly_idle"], e["monthly_full"]) for e in out] == [(394.6, 434.75), (694.5, 1377.05)]
+    assert out[1]["components"][0] == {
+        "name": "MWAA mwaa-prod (mw1.medium)",
+        "unit": "hour",
+        "quantity_idle": 1,
+        "quantity_full": 1,
+        "unit_price": 0.74,
+        "monthly_idle": 540.2,
+        "monthly_full": 540.2,
+    }
+    assert out[0]["prices_sources"] == PRICES["sources"]
+    assert out[1]["footprint"] == {
+        "environments": [
+            {
+                "name": "mwaa-prod",
+                "environment_class": "mw1.medium",
+                "min_workers": 2,
+                "max_workers": 10,
+                "schedulers": 2,
+                "min_webservers": 2,
+                "max_webservers": 3,
+            }
+        ],
+        "nat_gateways": 2,
+        "public_ipv4_addresses": 2,
+        "interface_endpoint_azs": 0,
+        "kms_keys": 1,
+        "secrets": 0,
+        "alarms": 0,
+        "dashboards": 0,
+        "redshift_serverless_workgroups": 0,
+    }
+
+
+def test_cli_without_profile_estimates_every_profile_and_the_quick_start(capsys) -> None:
+    assert cost.main(["--quick-start", "--cdk-json", str(ROOT / "cdk.json")]) == 0
+    out = capsys.readouterr().out
+    titles = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert [t.split(":")[0] for t in titles] == [*(f"profile {n}" for n in SHIPPED), "MWAA quick start"]
+    # mw1.small 0.49 + 2 NAT gateways 0.045 + 2 IPv4 addresses 0.005, 730 h; one worker, no scaling.
+    quick = cost.price_footprint(cost.quick_start_footprint(), region="us-east-1")
+    assert quick.monthly_idle == pytest.approx(730 * (0.49 + 2 * 0.045 + 2 * 0.005))  # 430.70
+    assert quick.monthly_full == quick.monthly_idle
+
+
+def test_cli_region_without_prices_and_unknown_profile(capsys) -> None:
+    cdk_json = str(ROOT / "cdk.json")
+    assert cost.main(["--profile", "dev", "--region", "eu-west-1", "--json", "--cdk-json", cdk_json]) == 0
+    (out,) = json.loads(capsys.readouterr().out)
+    assert (out["priced"], out["monthly_idle"], out["region"]) == (False, None, "eu-west-1")
+
+    assert cost.main(["--profile", "staging", "--cdk-json", cdk_json]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: profile 'staging' is invalid:\n"
+        "  - profile 'staging' not found in cdk.json; profiles there: 'dev', 'prod'\n"
+    )
+
+
+def test_module_entry_point_and_make_target_run_without_aws_cdk_lib() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, mwaa_ops.cost; print('aws_cdk' in sys.modules)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
+    result = subprocess.run(
+        [sys.executable, "-m", "mwaa_ops.cost", "--profile", "prod"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.startswith("profile prod: monthly estimate")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ([], "python -m mwaa_ops.cost"),
+        (["PROFILE=dev,prod"], "python -m mwaa_ops.cost --profile dev,prod"),
+    ],
+)
+def test_make_cost_passes_profile_only_when_given(arguments: list[str], expected: str) -> None:
+    result = subprocess.run(
+        ["make", "-n", "cost", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines()[-1].strip() == expected

@@ -1,0 +1,1 @@
+"""Developer tools of this repository (DAG checks, local DAG runs, benchmarks); not installed."""
