@@ -30,7 +30,7 @@ diff: $(VENV)/.app-installed node_modules/.installed
 deploy: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) deploy --all -c profile=$(PROFILE)
 
-## bench: synth time of the default profile against an empty CDK app
+## bench: synth time of the default profile against an empty CDK app, and of 1, 2, 4 and 8 profiles
 bench: $(VENV)/.app-installed node_modules/.installed
 	python scripts/bench_synth.py
 

@@ -18,8 +18,14 @@ from constructs import Construct
 from mwaa_constructs import rules, versions
 from mwaa_constructs.execution_role import ExecutionRole, environment_arn
 from mwaa_constructs.log_groups import AirflowLogGroups
+from mwaa_constructs.secrets_backend import SecretsManagerBackend
 
-AIRFLOW_ROLES = ("Admin", "Op", "User", "Viewer", "Public")
+AIRFLOW_ROLES = rules.AIRFLOW_ROLES
+# Values of the ``Cluster`` dimension of the container metrics in ``AWS/MWAA``.
+CLUSTERS = ("Scheduler", "BaseWorker", "AdditionalWorker", "WebServer")
+# Values of the ``Database`` dimension of the metadata database metrics in ``AWS/MWAA``.
+DATABASE_INSTANCES = ("WRITER", "READER")
+_DEFAULT_PERIOD = cdk.Duration.minutes(5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,17 +83,21 @@ class EnvironmentBase(cdk.Resource):
         self,
         metric_name: str,
         *,
-        function: str,
+        function: str | None = None,
+        dimensions: Mapping[str, str] | None = None,
         statistic: str = "Average",
         period: cdk.Duration | None = None,
     ) -> cloudwatch.Metric:
-        """A metric MWAA publishes in the ``AmazonMWAA`` namespace for this environment."""
+        """An Airflow metric MWAA publishes in the ``AmazonMWAA`` namespace for this environment,
+        with the ``Function`` dimension (e.g. ``Scheduler``, ``Executor``, ``DAG Processing``) or
+        other ``dimensions`` (e.g. ``{"DAG": "All", "Task": "All"}``)."""
+        extra = {**({"Function": function} if function is not None else {}), **(dimensions or {})}
         return cloudwatch.Metric(
             namespace="AmazonMWAA",
             metric_name=metric_name,
-            dimensions_map={"Environment": self.environment_name, "Function": function},
+            dimensions_map={"Environment": self.environment_name, **extra},
             statistic=statistic,
-            period=period or cdk.Duration.minutes(5),
+            period=period or _DEFAULT_PERIOD,
         )
 
     def metric_queued_tasks(self, **kwargs: object) -> cloudwatch.Metric:
@@ -101,6 +111,102 @@ class EnvironmentBase(cdk.Resource):
         """Scheduler heartbeats (Sum): zero means the scheduler is down."""
         kwargs.setdefault("statistic", "Sum")
         return self.metric("SchedulerHeartbeat", function="Scheduler", **kwargs)  # type: ignore[arg-type]
+
+    def metric_import_errors(
+        self, *, statistic: str = "Maximum", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """DAG files that failed to import (a gauge of the DAG processor)."""
+        return self.metric("ImportErrors", function="DAG Processing", statistic=statistic, period=period)
+
+    def metric_task_instance_failures(
+        self, *, statistic: str = "Sum", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Failed task instances of all DAGs."""
+        return self.metric(
+            "TaskInstanceFailures",
+            dimensions={"DAG": "All", "Task": "All"},
+            statistic=statistic,
+            period=period,
+        )
+
+    def service_metric(
+        self,
+        metric_name: str,
+        *,
+        dimensions: Mapping[str, str] | None = None,
+        statistic: str = "Average",
+        period: cdk.Duration | None = None,
+    ) -> cloudwatch.Metric:
+        """A container, queue or metadata database metric MWAA publishes in ``AWS/MWAA``."""
+        return cloudwatch.Metric(
+            namespace="AWS/MWAA",
+            metric_name=metric_name,
+            dimensions_map={"Environment": self.environment_name, **(dimensions or {})},
+            statistic=statistic,
+            period=period or _DEFAULT_PERIOD,
+        )
+
+    def metric_cpu_utilization(
+        self, *, cluster: str, statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """CPU of the ``cluster``'s containers (``Scheduler``, ``BaseWorker``, ``AdditionalWorker``,
+        ``WebServer``), in percent. ``statistic="SampleCount"`` counts the running containers."""
+        return self.service_metric(
+            "CPUUtilization", dimensions={"Cluster": _cluster(cluster)}, statistic=statistic, period=period
+        )
+
+    def metric_memory_utilization(
+        self, *, cluster: str, statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Memory of the ``cluster``'s containers, in percent."""
+        return self.service_metric(
+            "MemoryUtilization", dimensions={"Cluster": _cluster(cluster)}, statistic=statistic, period=period
+        )
+
+    def metric_approximate_age_of_oldest_task(
+        self, *, statistic: str = "Maximum", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Age in seconds of the oldest task in the Celery queue: tasks wait for a worker."""
+        return self.service_metric("ApproximateAgeOfOldestTask", statistic=statistic, period=period)
+
+    def metric_database_cpu_utilization(
+        self, *, database: str = "WRITER", statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """CPU of the metadata database instance (``WRITER`` or ``READER``), in percent."""
+        return self.service_metric(
+            "CPUUtilization", dimensions={"Database": _database(database)}, statistic=statistic, period=period
+        )
+
+    def metric_database_freeable_memory(
+        self, *, database: str = "WRITER", statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Free memory of the metadata database instance, in bytes."""
+        return self.service_metric(
+            "FreeableMemory", dimensions={"Database": _database(database)}, statistic=statistic, period=period
+        )
+
+    def metric_database_connections(
+        self, *, database: str = "WRITER", statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Open connections to the metadata database instance."""
+        return self.service_metric(
+            "DatabaseConnections",
+            dimensions={"Database": _database(database)},
+            statistic=statistic,
+            period=period,
+        )
+
+
+def _cluster(cluster: str) -> str:
+    if cluster not in CLUSTERS:
+        raise ValueError(f"cluster: got {cluster!r}; allowed clusters are {', '.join(CLUSTERS)}")
+    return cluster
+
+
+def _database(database: str) -> str:
+    if database not in DATABASE_INSTANCES:
+        raise ValueError(f"database: got {database!r}; allowed instances are {', '.join(DATABASE_INSTANCES)}")
+    return database
 
 
 class _ImportedEnvironment(EnvironmentBase):
@@ -126,9 +232,14 @@ class AirflowEnvironment(EnvironmentBase):
     ignores a file overwritten under the same version. Pass the versions the deployments produce
     (see :class:`mwaa_constructs.artifacts.AirflowArtifacts`).
 
+    ``secrets_backend`` (default: none) makes Airflow read connections and variables from
+    Secrets Manager: its two configuration options are added to ``airflow_configuration_options``
+    (which must then not set them) and the execution role may read the secrets under its
+    prefixes, and decrypt them with ``kms_key`` through Secrets Manager.
+
     ``connections`` controls the security groups; grant access with :meth:`grant_web_login`,
-    :meth:`grant_cli_token` and :meth:`grant_rest_api`; import an environment with
-    :meth:`from_environment_name`.
+    :meth:`grant_cli_token` and :meth:`grant_rest_api`; read metrics with the ``metric_*``
+    methods; import an environment with :meth:`from_environment_name`.
     """
 
     def __init__(
@@ -156,6 +267,7 @@ class AirflowEnvironment(EnvironmentBase):
         logging: Mapping[str, str | None] | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         airflow_configuration_options: Mapping[str, str] | None = None,
+        secrets_backend: SecretsManagerBackend | None = None,
         weekly_maintenance_window_start: str | None = None,
         worker_replacement_strategy: str | None = None,
         plugins: S3ObjectVersion | None = None,
@@ -174,6 +286,7 @@ class AirflowEnvironment(EnvironmentBase):
             weekly_maintenance_window_start=weekly_maintenance_window_start,
             logging=logging or {},
             options=airflow_configuration_options or {},
+            secrets_backend=secrets_backend,
         )
         self.environment_name = environment_name
         self.environment_arn = environment_arn(self, environment_name)
@@ -199,6 +312,11 @@ class AirflowEnvironment(EnvironmentBase):
             )
             role = execution_role.role
         self.role = role
+        self.secrets_backend = secrets_backend
+        options = dict(airflow_configuration_options or {})
+        if secrets_backend is not None:
+            options.update(secrets_backend.configuration_options())
+            secrets_backend.grant_read(role, key=kms_key)
         self.connections = ec2.Connections(security_groups=list(security_groups))
 
         levels = {**rules.DEFAULT_LOG_LEVELS, **(logging or {})}
@@ -234,7 +352,7 @@ class AirflowEnvironment(EnvironmentBase):
             min_webservers=min_webservers if min_webservers is not None else sizing.default_webservers,
             max_webservers=max_webservers if max_webservers is not None else sizing.default_webservers,
             logging_configuration=logging_configuration,
-            airflow_configuration_options=dict(sorted((airflow_configuration_options or {}).items())) or None,
+            airflow_configuration_options=dict(sorted(options.items())) or None,
             weekly_maintenance_window_start=weekly_maintenance_window_start,
             worker_replacement_strategy=worker_replacement_strategy,
             plugins_s3_path=plugins.key if plugins else None,
@@ -278,6 +396,7 @@ class AirflowEnvironment(EnvironmentBase):
         weekly_maintenance_window_start: str | None,
         logging: Mapping[str, str | None],
         options: Mapping[str, str],
+        secrets_backend: SecretsManagerBackend | None,
     ) -> rules.ClassSizing:
         def fail(setting: str, value: object, allowed: str) -> None:
             raise ValueError(f"AirflowEnvironment {setting}: got {value!r}; {allowed}")
@@ -319,6 +438,12 @@ class AirflowEnvironment(EnvironmentBase):
         for key, value in options.items():
             if not rules.CONFIG_OPTION_KEY_PATTERN.fullmatch(key) or not isinstance(value, str):
                 fail(f"airflow_configuration_options[{key!r}]", value, "string values, 'section.option' keys")
+            if secrets_backend is not None and key in rules.SECRETS_BACKEND_OPTIONS:
+                fail(
+                    f"airflow_configuration_options[{key!r}]",
+                    options[key],
+                    "secrets_backend sets this option; pass one or the other",
+                )
         return rules.ENVIRONMENT_CLASSES[environment_class]
 
 

@@ -28,6 +28,17 @@ WEBSERVER_ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE")
 WORKER_REPLACEMENT_STRATEGIES = ("FORCED", "GRACEFUL")
 ENDPOINT_MANAGEMENT_MODES = ("SERVICE", "CUSTOMER")
 
+# Airflow roles MWAA maps an IAM principal to (airflow:CreateWebLoginToken, InvokeRestApi).
+AIRFLOW_ROLES = ("Admin", "Op", "User", "Viewer", "Public")
+# An IAM role ARN: partition, 12-digit account, optional path, name (1-64 characters).
+ROLE_ARN_PATTERN = re.compile(
+    r"^arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):role/(?P<path>([\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
+)
+# The Airflow configuration options that select the secrets backend.
+SECRETS_BACKEND_OPTIONS = ("secrets.backend", "secrets.backend_kwargs")
+# Characters Secrets Manager allows in a secret name; a backend prefix has no '/' at either end.
+SECRET_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$")
+
 # Retention values CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,

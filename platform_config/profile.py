@@ -33,6 +33,10 @@ _SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 _DAG_PATH_PATTERN = re.compile(r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$")
 _TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 _TAG_VALUE_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{0,256}$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SNS_TOPIC_ARN_PATTERN = re.compile(
+    r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$"
+)
 # S3 allows 50 tags on a bucket; CDK's BucketDeployments mark each destination prefix of the
 # DAG bucket with a tag of their own (dags/, plugins/, requirements/, startup/ and the sample
 # data plane's DAG configuration): 5 are kept free for them.
@@ -72,6 +76,40 @@ class ArtifactSettings:
     startup_script: str | None = "runtime/startup.sh"
 
 
+class AlarmSettings:
+    """The recommended CloudWatch alarms and where they notify. See the README's Observability."""
+
+    enabled: bool = True
+    email: tuple[str, ...] = ()
+    topic_arn: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretsBackendSettings:
+    """Airflow's Secrets Manager backend: connections and variables under these prefixes."""
+
+    enabled: bool = True
+    connections_prefix: str = "airflow/connections"
+    variables_prefix: str = "airflow/variables"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleAccess:
+    """An existing IAM role and the Airflow role it gets."""
+
+    role_arn: str
+    airflow_role: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessSettings:
+    """Existing IAM roles allowed into the environment: UI login, REST API, CLI token."""
+
+    web_login: tuple[RoleAccess, ...] = ()
+    rest_api: tuple[RoleAccess, ...] = ()
+    cli: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Profile:
     """One validated deployment profile. Build it with :func:`load_profile`."""
@@ -106,6 +144,9 @@ class Profile:
     sample_data: bool = False
     artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
     tags: Mapping[str, str] = field(default_factory=dict)
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    secrets_backend: SecretsBackendSettings = field(default_factory=SecretsBackendSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     @property
     def platform_stack_name(self) -> str:
@@ -130,6 +171,7 @@ _TOP_LEVEL_KEYS = (
     "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
     "worker_replacement_strategy", "dag_s3_path", "noncurrent_version_expiration_days",
     "removal_policy", "termination_protection", "sample_data", "artifacts", "tags",
+    "alarms", "secrets_backend", "access",
 )  # fmt: skip
 _NETWORK_KEYS = ("mode", "nat_gateways", "vpc_cidr", "vpc_id", "subnet_ids")
 # Setting -> (may be null, expected kind).
@@ -139,6 +181,10 @@ _ARTIFACT_KEYS: dict[str, tuple[bool, Literal["folder", "file"]]] = {
     "requirements": (True, "file"),
     "startup_script": (True, "file"),
 }
+_ALARM_KEYS = ("enabled", "email", "topic_arn")
+_SECRETS_BACKEND_KEYS = ("enabled", "connections_prefix", "variables_prefix")
+_ACCESS_KEYS = ("web_login", "rest_api", "cli")
+_ROLE_ACCESS_KEYS = ("role_arn", "airflow_role")
 
 T = TypeVar("T")
 
@@ -343,6 +389,15 @@ def load_profile(
     )
 
     options = _read_configuration_options(r, raw)
+    secrets_backend = _read_secrets_backend(r, raw)
+    if secrets_backend.enabled:
+        for key in rules.SECRETS_BACKEND_OPTIONS:
+            if key in options:
+                r.fail(
+                    f"airflow_configuration_options.{key}", options[key],
+                    "secrets_backend sets this option: remove it here, or set secrets_backend.enabled "
+                    "to false to configure a backend of your own",
+                )  # fmt: skip
 
     window = r.typed(raw, "weekly_maintenance_window_start", str, None)  # type: ignore[arg-type]
     if window is not None:
@@ -392,7 +447,15 @@ def load_profile(
             f"internet), but network.mode is '{network.mode}': set sample_data to false or use 'nat'",
         )  # fmt: skip
     artifacts = _read_artifacts(r, raw, root)
+    if sample_data and not secrets_backend.enabled:
+        r.fail(
+            "sample_data", sample_data,
+            "the sample DAG reads its HTTP connection through the secrets backend, but "
+            "secrets_backend.enabled is false: set sample_data to false or turn the backend on",
+        )  # fmt: skip
     tags = _read_tags(r, raw)
+    alarms = _read_alarms(r, raw)
+    access = _read_access(r, raw, account)
 
     if r.problems:
         raise ProfileError(name, r.problems)
@@ -426,6 +489,9 @@ def load_profile(
         sample_data=sample_data,
         artifacts=artifacts,
         tags=tags,
+        alarms=alarms,
+        secrets_backend=secrets_backend,
+        access=access,
     )
 
 
@@ -690,3 +756,143 @@ def _collisions(profiles: Sequence[Profile]) -> str:
                     "give each VPC its own range so that they can be peered or routed later"
                 )
     return "\n".join(f"  - {line}" for line in lines)
+
+
+def _read_alarms(r: _Reader, raw: Mapping[str, Any]) -> AlarmSettings:
+    given = raw.get("alarms", {})
+    if not isinstance(given, Mapping):
+        r.fail("alarms", given, "expected an object with 'enabled', 'email' and/or 'topic_arn'")
+        return AlarmSettings()
+    r.unknown_keys(given, _ALARM_KEYS, "alarms.")
+    enabled = r.typed(given, "enabled", bool, True, "alarms.")
+    email: list[str] = []
+    addresses = given.get("email", [])
+    if not isinstance(addresses, list):
+        r.fail("alarms.email", addresses, "expected a list of e-mail addresses")
+        addresses = []
+    for index, address in enumerate(addresses):
+        setting = f"alarms.email[{index}]"
+        if not isinstance(address, str) or not _EMAIL_PATTERN.fullmatch(address):
+            r.fail(setting, address, "expected an e-mail address such as 'ops@example.com'")
+        elif address.lower() in (known.lower() for known in email):
+            r.fail(setting, address, "listed twice")
+        else:
+            email.append(address)
+    topic_arn = r.typed(given, "topic_arn", str, None, "alarms.")  # type: ignore[arg-type]
+    if topic_arn is not None:
+        r.check(
+            "alarms.topic_arn", topic_arn, _SNS_TOPIC_ARN_PATTERN.fullmatch,
+            "expected a standard SNS topic ARN such as 'arn:aws:sns:eu-west-1:111122223333:mwaa-alarms'",
+        )  # fmt: skip
+        if addresses:
+            r.fail(
+                "alarms.email", addresses,
+                "not together with alarms.topic_arn: subscribe the addresses where that topic is managed",
+            )  # fmt: skip
+    return AlarmSettings(enabled=enabled, email=tuple(email), topic_arn=topic_arn)
+
+
+def _read_secrets_backend(r: _Reader, raw: Mapping[str, Any]) -> SecretsBackendSettings:
+    given = raw.get("secrets_backend", {})
+    if not isinstance(given, Mapping):
+        r.fail(
+            "secrets_backend", given,
+            "expected an object with 'connections_prefix' and 'variables_prefix'; "
+            'write {"enabled": false} to turn the backend off',
+        )  # fmt: skip
+        return SecretsBackendSettings()
+    r.unknown_keys(given, _SECRETS_BACKEND_KEYS, "secrets_backend.")
+    defaults = SecretsBackendSettings()
+    enabled = r.typed(given, "enabled", bool, True, "secrets_backend.")
+    prefixes = {}
+    for key in ("connections_prefix", "variables_prefix"):
+        value = r.typed(given, key, str, getattr(defaults, key), "secrets_backend.")
+        r.check(
+            f"secrets_backend.{key}", value, rules.SECRET_PREFIX_PATTERN.fullmatch,
+            "expected a secret name prefix such as 'airflow/connections': letters, digits and _+=.@- "
+            "in '/'-separated parts, no '/' at either end",
+        )  # fmt: skip
+        prefixes[key] = value
+    if prefixes["connections_prefix"] == prefixes["variables_prefix"]:
+        r.fail(
+            "secrets_backend.variables_prefix", prefixes["variables_prefix"],
+            "must differ from secrets_backend.connections_prefix",
+        )  # fmt: skip
+    return SecretsBackendSettings(enabled=enabled, **prefixes)
+
+
+def _read_access(r: _Reader, raw: Mapping[str, Any], account: str | None) -> AccessSettings:
+    given = raw.get("access", {})
+    if not isinstance(given, Mapping):
+        r.fail("access", given, "expected an object with 'web_login', 'rest_api' and/or 'cli'")
+        return AccessSettings()
+    r.unknown_keys(given, _ACCESS_KEYS, "access.")
+    names: dict[str, str] = {}  # role name -> ARN, across the three lists
+    web_login = _read_role_access_list(r, given, "web_login", account, names)
+    rest_api = _read_role_access_list(r, given, "rest_api", account, names)
+    cli: list[str] = []
+    items = given.get("cli", [])
+    if not isinstance(items, list):
+        r.fail("access.cli", items, "expected a list of IAM role ARNs")
+        items = []
+    for index, arn in enumerate(items):
+        if _read_role_arn(r, arn, f"access.cli[{index}]", account, names, listed=cli):
+            cli.append(arn)
+    return AccessSettings(web_login=web_login, rest_api=rest_api, cli=tuple(cli))
+
+
+def _read_role_access_list(
+    r: _Reader, given: Mapping[str, Any], key: str, account: str | None, names: dict[str, str]
+) -> tuple[RoleAccess, ...]:
+    setting = f"access.{key}"
+    items = given.get(key, [])
+    if not isinstance(items, list):
+        r.fail(setting, items, 'expected a list of {"role_arn": ..., "airflow_role": ...} objects')
+        return ()
+    allowed = f"allowed roles are {_choices(rules.AIRFLOW_ROLES)}"
+    entries: list[RoleAccess] = []
+    for index, item in enumerate(items):
+        where = f"{setting}[{index}]"
+        if not isinstance(item, Mapping):
+            r.fail(
+                where,
+                item,
+                f'expected {{"role_arn": "arn:...:role/<name>", "airflow_role": ...}}; {allowed}',
+            )
+            continue
+        r.unknown_keys(item, _ROLE_ACCESS_KEYS, f"{where}.")
+        arn = item.get("role_arn")
+        arn_ok = _read_role_arn(
+            r, arn, f"{where}.role_arn", account, names, listed=[e.role_arn for e in entries]
+        )
+        airflow_role = item.get("airflow_role")
+        if airflow_role not in rules.AIRFLOW_ROLES:
+            r.fail(f"{where}.airflow_role", airflow_role, allowed)
+        elif arn_ok:
+            entries.append(RoleAccess(role_arn=arn, airflow_role=airflow_role))
+    return tuple(entries)
+
+
+def _read_role_arn(
+    r: _Reader, arn: object, setting: str, account: str | None, names: dict[str, str], *, listed: list[str]
+) -> bool:
+    match = rules.ROLE_ARN_PATTERN.fullmatch(arn) if isinstance(arn, str) else None
+    if match is None:
+        r.fail(
+            setting, arn,
+            "expected an IAM role ARN arn:<partition>:iam::<12 digits>:role/<path/name>, "
+            "e.g. 'arn:aws:iam::111122223333:role/data-engineer'",
+        )  # fmt: skip
+        return False
+    assert isinstance(arn, str)
+    if account is not None and match.group("account") != account:
+        r.fail(setting, arn, f"IAM policies can be attached only to roles of the profile's account {account}")
+        return False
+    if arn in listed:
+        r.fail(setting, arn, "listed twice")
+        return False
+    name = match.group("name")
+    if names.setdefault(name, arn) != arn:
+        r.fail(setting, arn, f"another role named '{name}' is listed ({names[name]}); a role name is unique")
+        return False
+    return True

@@ -36,6 +36,9 @@ REDSHIFT_DATABASE = "dev"
 REDSHIFT_ADMIN_USERNAME = "admin"
 MIN_REDSHIFT_SUBNETS = 3
 ATHENA_BYTES_SCANNED_CUTOFF = 1024**3  # MovieLens small is a few MB; 1 GiB stops a runaway query.
+MOVIELENS_HTTP_CONN_ID = "movielens_http"
+MOVIELENS_HTTP_CONNECTION = {"conn_type": "http", "host": "files.grouplens.org", "schema": "https"}
+"""The DAG's HTTP connection to the MovieLens site, in the JSON form Airflow reads from a secret."""
 _NAME_SUFFIX = "movielens"
 
 
@@ -98,6 +101,12 @@ class SampleDataPlane(Construct):
       prefix, must leave this folder alone (``AirflowArtifacts(keep_in_dag_folder=
       ("movie_list/*",))``). Deleting the stack deletes the folder: the DAG leaves the
       environment with the resources it works on.
+    - The DAG's HTTP connection ``movielens_http`` (:attr:`movielens_connection_secret`), a
+      Secrets Manager secret ``<connections_prefix>/movielens_http`` holding
+      :data:`MOVIELENS_HTTP_CONNECTION` as JSON, where Airflow's Secrets Manager backend finds it
+      (the environment's ``secrets_backend`` must use the same ``connections_prefix``; it grants
+      the read). Encrypted with ``encryption_key`` when given. Its name is fixed: environments in
+      one account and region that share a prefix share the connection.
 
     ``name_prefix`` (the environment name) names the Glue database, the Athena workgroup and the
     Redshift namespace and workgroup, sanitised to what each service allows, the same on every
@@ -123,6 +132,7 @@ class SampleDataPlane(Construct):
         encryption_key: kms.IKey | None = None,
         data_prefix: str = "movielens/",
         dag_source: Path = DAG_SOURCE,
+        connections_prefix: str = "airflow/connections",
     ) -> None:
         super().__init__(scope, id)
         if len(subnets) < MIN_REDSHIFT_SUBNETS:
@@ -292,6 +302,22 @@ class SampleDataPlane(Construct):
         self.redshift_workgroup.apply_removal_policy(removal_policy)
         self._grant_redshift(execution_role)
 
+        # ---- the DAG's HTTP connection, read through the secrets backend ------------------
+        # An address, not a credential: plain JSON in the template, nothing to rotate. The L1
+        # resource, because the L2 Secret would add a statement to the key's policy, a resource
+        # of the platform stack; the key policy already delegates to IAM, and the environment's
+        # secrets backend grant lets the execution role decrypt through Secrets Manager.
+        self.movielens_connection_secret_name = f"{connections_prefix.strip('/')}/{MOVIELENS_HTTP_CONN_ID}"
+        self.movielens_connection_secret = secretsmanager.CfnSecret(
+            self,
+            "MovieLensHttpConnection",
+            name=self.movielens_connection_secret_name,
+            description="Airflow connection movielens_http of the sample DAG (MovieLens download site)",
+            secret_string=json.dumps(MOVIELENS_HTTP_CONNECTION, sort_keys=True),
+            kms_key_id=encryption_key.key_arn if encryption_key else None,
+        )
+        self.movielens_connection_secret.apply_removal_policy(removal_policy)
+
         # ---- the DAG's configuration ----------------------------------------------------
         self.dag_config: dict[str, str] = {
             "data_bucket": self.data_bucket.bucket_name,
@@ -434,6 +460,13 @@ class SampleDataPlane(Construct):
         )
         acknowledge_iam5(policy or execution_role, execution_findings)
 
+        cdk.Validations.of(self.movielens_connection_secret).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="An Airflow connection to a public download site (type, host, scheme): no "
+                "credential, so nothing to rotate.",
+            )
+        )
         cdk.Validations.of(self.admin_secret).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-SMG4",

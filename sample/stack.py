@@ -30,8 +30,9 @@ class SampleDataStack(LookupFreeStack):
     reference to this one, no dependency cycle arises, and deleting this stack removes exactly
     these permissions.
 
-    Outputs: data bucket name, Athena workgroup, Glue database, Redshift workgroup name and the
-    ARN of the admin secret (never its value).
+    Outputs: data bucket name, Athena workgroup, Glue database, Redshift workgroup name, the
+    ARN of the admin secret (never its value) and the name of the ``movielens_http`` connection
+    secret.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class SampleDataStack(LookupFreeStack):
         name_prefix: str,
         encryption_key: kms.IKey | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        connections_prefix: str = "airflow/connections",
         **kwargs: object,
     ) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
@@ -64,6 +66,7 @@ class SampleDataStack(LookupFreeStack):
             encryption_key=encryption_key,
             removal_policy=removal_policy,
             name_prefix=name_prefix,
+            connections_prefix=connections_prefix,
         )
 
         outputs = {
@@ -73,6 +76,7 @@ class SampleDataStack(LookupFreeStack):
             "RedshiftWorkgroupName": self.data_plane.redshift_workgroup.attr_workgroup_workgroup_name,
             "RedshiftSecretArn": self.data_plane.redshift_secret_arn,
             "DagConfigKey": self.data_plane.config_key,
+            "MovieLensConnectionSecretName": self.data_plane.movielens_connection_secret_name,
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

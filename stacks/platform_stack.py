@@ -6,14 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mwaa_constructs import (
+    AirflowAccess,
     AirflowArtifacts,
     AirflowEnvironment,
     AirflowKey,
+    AirflowMonitoring,
     AirflowNetwork,
     DagBucket,
+    SecretsManagerBackend,
 )
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from mwaa_constructs.log_groups import retention_days
@@ -116,6 +120,14 @@ class MwaaPlatformStack(LookupFreeStack):
             logging=profile.logging,
             log_retention=retention,
             airflow_configuration_options=profile.airflow_configuration_options,
+            secrets_backend=(
+                SecretsManagerBackend(
+                    connections_prefix=profile.secrets_backend.connections_prefix,
+                    variables_prefix=profile.secrets_backend.variables_prefix,
+                )
+                if profile.secrets_backend.enabled
+                else None
+            ),
             weekly_maintenance_window_start=profile.weekly_maintenance_window_start,
             worker_replacement_strategy=profile.worker_replacement_strategy,
             plugins=artifacts.plugins,
@@ -126,6 +138,30 @@ class MwaaPlatformStack(LookupFreeStack):
         # MWAA refuses to create an environment whose DAG prefix holds no DAG yet.
         environment.add_dependency_on_artifact(artifacts.dags_deployment)
 
+        alarms = profile.alarms
+        monitoring = AirflowMonitoring(
+            self,
+            "Monitoring",
+            environment=environment,
+            alarms=alarms.enabled,
+            topic=(
+                sns.Topic.from_topic_arn(self, "AlarmTopic", alarms.topic_arn)
+                if alarms.enabled and alarms.topic_arn
+                else None
+            ),
+            topic_key=key,
+            email=alarms.email if alarms.enabled else (),
+        )
+        access = profile.access
+        AirflowAccess(
+            self,
+            "Access",
+            environment=environment,
+            web_login={grant.role_arn: grant.airflow_role for grant in access.web_login},
+            rest_api={grant.role_arn: grant.airflow_role for grant in access.rest_api},
+            cli=access.cli,
+        )
+
         self.profile = profile
         self.removal_policy = removal_policy
         self.network = network
@@ -133,6 +169,7 @@ class MwaaPlatformStack(LookupFreeStack):
         self.dag_bucket = dag_bucket
         self.artifacts = artifacts
         self.airflow_environment = environment
+        self.monitoring = monitoring
 
         for tag_key, tag_value in sorted(profile.tags.items()):
             cdk.Tags.of(self).add(tag_key, tag_value)
@@ -147,7 +184,10 @@ class MwaaPlatformStack(LookupFreeStack):
             "WebLoginTokenCommand": (
                 f"aws mwaa create-web-login-token --name {profile.environment_name} --region {self.region}"
             ),
+            "DashboardName": monitoring.dashboard.dashboard_name,
         }
+        if monitoring.topic is not None:
+            outputs["AlarmTopicArn"] = monitoring.topic.topic_arn
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
         drop_redundant_depends_on(self)

@@ -81,5 +81,6 @@ def build_profile_stacks(scope: Construct, profile: Profile, *, root: Path = ROO
             name_prefix=profile.environment_name,
             encryption_key=platform.key,
             removal_policy=platform.removal_policy,
+            connections_prefix=profile.secrets_backend.connections_prefix,
         )
     return ProfileStacks(profile=profile, platform=platform, sample_data=sample_stack)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,10 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from app import build_app
-from tests.infra.conftest import ROOT, cdk_context
+from mwaa_constructs import ArtifactError
+from platform_config import load_profiles
+from stacks import build_profile_stacks
+from tests.infra.conftest import ROOT, cdk_context, copy_sources
 
 PROFILES = ("dev", "prod")
 
@@ -109,6 +113,8 @@ def test_outputs_name_the_environment_and_how_to_log_in(synthesized) -> None:
         "ExecutionRoleArn",
         "LogGroupNames",
         "WebLoginTokenCommand",
+        "DashboardName",
+        "AlarmTopicArn",
     }
     assert outputs["LogGroupNames"]["Value"].split(",") == [
         f"airflow-mwaa-prod-{c}" for c in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker")
@@ -215,3 +221,156 @@ def test_other_network_modes_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: 
     templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
     result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_several_profiles_synthesize_into_one_assembly(tmp_path: Path) -> None:
+    app = cdk.App(context={**cdk_context(), "profile": "dev,prod"}, outdir=str(tmp_path))
+    built = build_app(app)
+    app.synth()
+    assert [b.profile.name for b in built] == ["dev", "prod"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
+    assert stacks == ["mwaa-dev-platform", "mwaa-dev-sample-data", "mwaa-prod-platform"]
+    names = {
+        json.loads((tmp_path / f"{stack}.template.json").read_text())["Resources"][logical]["Properties"][
+            "Name"
+        ]
+        for stack in ("mwaa-dev-platform", "mwaa-prod-platform")
+        for logical, resource in json.loads((tmp_path / f"{stack}.template.json").read_text())[
+            "Resources"
+        ].items()
+        if resource["Type"] == "AWS::MWAA::Environment"
+    }
+    assert names == {"mwaa-dev", "mwaa-prod"}
+
+
+def test_colliding_profiles_stop_the_app_naming_both(tmp_path: Path) -> None:
+    context = cdk_context()
+    context["profiles"]["prod"]["environment_name"] = "mwaa-dev"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={
+            "CDK_CONTEXT_JSON": json.dumps({**context, "profile": "dev,prod"}),
+            "CDK_OUTDIR": str(tmp_path / "out"),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert result.returncode == 1
+    assert "profiles 'dev' and 'prod' both set environment_name 'mwaa-dev'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").glob("*.template.json"))
+
+
+def test_a_profile_with_its_own_artifacts_deploys_only_those(tmp_path: Path) -> None:
+    team = tmp_path / "repo"
+    copy_sources(team)
+    (team / "teams" / "finance").mkdir(parents=True)
+    shutil.move(team / "dags", team / "teams" / "finance" / "dags")
+    context = cdk_context()
+    context["profiles"]["finance"] = {
+        **context["profiles"]["prod"],
+        "environment_name": "finance-prod",
+        "network": {"mode": "nat", "nat_gateways": 1, "vpc_cidr": "10.50.0.0/16"},
+        "artifacts": {
+            "dags": "teams/finance/dags",
+            "plugins": None,
+            "requirements": None,
+            "startup_script": None,
+        },
+    }
+    (profile,) = load_profiles(context["profiles"], "finance", root=team)
+    app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
+    built = build_profile_stacks(app, profile, root=team)
+    app.synth()
+    assert built.sample_data is None
+    template = Template.from_stack(built.platform)
+    environment = template.find_resources("AWS::MWAA::Environment")
+    (props,) = [r["Properties"] for r in environment.values()]
+    assert not {"PluginsS3Path", "RequirementsS3Path", "StartupScriptS3Path"} & set(props)
+    deployments = template.find_resources("Custom::CDKBucketDeployment")
+    assert [d["Properties"]["DestinationBucketKeyPrefix"] for d in deployments.values()] == ["dags/"]
+    assert built.platform.artifacts.dag_files == [
+        ".airflowignore",
+        "orders_dag.py",
+        "reporting/__init__.py",
+        "reporting/summary.py",
+    ]
+
+
+def test_the_sample_refuses_a_team_folder_of_the_same_name(tmp_path: Path) -> None:
+    root = copy_sources(tmp_path / "repo")
+    (root / "dags" / "movie_list").mkdir()
+    context = cdk_context()
+    (profile,) = load_profiles(context["profiles"], "dev", root=root)
+    app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
+    with pytest.raises(ArtifactError, match=r"artifacts.dags 'dags' has a 'movie_list' folder"):
+        build_profile_stacks(app, profile, root=root)
+
+
+def test_prod_has_a_dashboard_and_alarms_on_an_encrypted_topic(synthesized) -> None:
+    _, path = synthesized["prod"]
+    template = Template.from_json(json.loads(path.read_text()))
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
+    (key_id,) = template.find_resources("AWS::KMS::Key")
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 10
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
+    assert all(a["Properties"]["AlarmName"].startswith("mwaa-prod-") for a in alarms)
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": Match.any_value()})
+    outputs = json.loads(path.read_text())["Outputs"]
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
+    (environment,) = template.find_resources("AWS::MWAA::Environment").values()
+    options = environment["Properties"]["AirflowConfigurationOptions"]
+    assert options["secrets.backend"].endswith(".SecretsManagerBackend")
+
+
+OPERATIONS_VARIANTS = {
+    "prod": {
+        "access": {
+            "web_login": [{"role_arn": "arn:aws:iam::111122223333:role/analyst", "airflow_role": "Viewer"}],
+            "rest_api": [{"role_arn": "arn:aws:iam::111122223333:role/ci/deployer", "airflow_role": "User"}],
+            "cli": ["arn:aws:iam::111122223333:role/ci/deployer"],
+        },
+        "alarms": {"email": ["ops@example.com"]},
+    },
+    "dev": {
+        "alarms": {"topic_arn": "arn:aws:sns:eu-west-1:111122223333:ops-alarms"},
+        "secrets_backend": {"enabled": False},
+        "sample_data": False,
+    },
+}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: str) -> None:
+    context = cdk_context()
+    context["profiles"][profile].update(OPERATIONS_VARIANTS[profile])
+    app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
+    stack = build_app(app)
+    app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
+    result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    template = json.loads((tmp_path / f"{stack.artifact_id}.template.json").read_text())
+    types = [r["Type"] for r in template["Resources"].values()]
+    if profile == "prod":
+        attached = sorted(
+            r["Properties"]["Roles"][0]
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] in (["analyst"], ["deployer"])
+        )
+        assert attached == ["analyst", "deployer"]
+        assert types.count("AWS::SNS::Subscription") == 1
+    else:
+        assert "AWS::SNS::Topic" not in types
+        assert (
+            template["Outputs"]["AlarmTopicArn"]["Value"] == "arn:aws:sns:eu-west-1:111122223333:ops-alarms"
+        )
+        (environment,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::MWAA::Environment"]
+        assert "secrets.backend" not in environment["Properties"].get("AirflowConfigurationOptions", {})

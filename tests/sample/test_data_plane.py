@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import aws_cdk as cdk
 import pytest
@@ -24,6 +25,8 @@ from mwaa_constructs import AirflowKey, AirflowNetwork, DagBucket, ExecutionRole
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from sample.data_plane import (
     CONFIG_FILE_NAME,
+    DAG_PACKAGE,
+    MOVIELENS_HTTP_CONNECTION,
     SampleDataPlane,
     athena_workgroup_name,
     glue_database_name,
@@ -294,6 +297,41 @@ def test_no_secret_value_in_the_template_or_outputs(synth: Synthesized) -> None:
     outputs = json.dumps(synth.data_template["Outputs"])
     assert "resolve:secretsmanager" not in outputs
     assert not re.search(r"password", outputs, re.IGNORECASE)
+
+
+def _connection_secret(s: Synthesized) -> dict[str, Any]:
+    secret_id = s.logical_id(s.data.data_plane.movielens_connection_secret)
+    return s.data_template["Resources"][secret_id]["Properties"]
+
+
+def test_http_connection_is_a_plain_secret_under_the_connections_prefix(synth: Synthesized) -> None:
+    props = _connection_secret(synth)
+    assert props["Name"] == "airflow/connections/movielens_http"
+    assert json.loads(props["SecretString"]) == MOVIELENS_HTTP_CONNECTION
+    assert MOVIELENS_HTTP_CONNECTION == {
+        "conn_type": "http",
+        "host": "files.grouplens.org",
+        "schema": "https",
+    }
+    assert "KmsKeyId" not in props and "GenerateSecretString" not in props
+    synth.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 0)
+    outputs = synth.data_template["Outputs"]
+    assert outputs["MovieLensConnectionSecretName"]["Value"] == "airflow/connections/movielens_http"
+
+
+def test_http_connection_is_the_one_the_dag_expects(synth: Synthesized) -> None:
+    module = _load_dag_config_module()
+    conn_id = module.MovieListConfig(data_bucket="bucket-1").http_conn_id
+    props = _connection_secret(synth)
+    assert props["Name"] == f"airflow/connections/{conn_id}"
+    value = json.loads(props["SecretString"])
+    source = urlsplit(module.DEFAULT_SOURCE_URL)
+    assert (value["conn_type"], value["schema"], value["host"]) == ("http", source.scheme, source.netloc)
+
+
+def test_http_connection_uses_the_platform_key_when_there_is_one(synth_with_key: Synthesized) -> None:
+    # The key of the platform stack, read through its export.
+    assert "Fn::ImportValue" in _connection_secret(synth_with_key)["KmsKeyId"]
 
 
 def test_namespace_uses_the_platform_key_when_there_is_one(synth_with_key: Synthesized) -> None:
@@ -581,22 +619,34 @@ def _resolve(value: Any, resources: dict[str, Any]) -> str:
 def _deployed_config(s: Synthesized) -> tuple[dict[str, Any], dict[str, Any]]:
     """The configuration file as the deployment writes it, and the markers it substitutes."""
     props = _dag_deployment(s)
-    (object_key,) = props["SourceObjectKeys"]
-    asset_dir = s.outdir / f"asset.{object_key.removesuffix('.zip')}"
-    text = (asset_dir / CONFIG_FILE_NAME).read_text(encoding="utf-8")
-    (markers,) = props["SourceMarkers"]
+    sources = _source_folders(s)
+    (index,) = [i for i, folder in enumerate(sources) if (folder / CONFIG_FILE_NAME).exists()]
+    text = (sources[index] / CONFIG_FILE_NAME).read_text(encoding="utf-8")
+    markers = props["SourceMarkers"][index]
     resources = s.data_template["Resources"]
     for marker, value in markers.items():
         text = text.replace(marker, _resolve(value, resources))
     return json.loads(text), markers
 
 
-def test_config_is_deployed_next_to_the_dag_without_pruning(synth: Synthesized) -> None:
+def _source_folders(s: Synthesized) -> list[Path]:
+    """The staged asset folder of each source of the sample's DAG deployment, in order."""
+    keys = _dag_deployment(s)["SourceObjectKeys"]
+    return [s.outdir / f"asset.{key.removesuffix('.zip')}" for key in keys]
+
+
+def test_the_dag_and_its_config_go_to_the_samples_own_folder(synth: Synthesized) -> None:
     props = _dag_deployment(synth)
     assert props["DestinationBucketName"] == synth.import_of(synth.data.data_plane._dag_bucket, "")
-    assert props["DestinationBucketKeyPrefix"] == f"{DAG_S3_PATH}/"
-    assert props["Prune"] is False
-    assert props["RetainOnDelete"] is True
+    assert props["DestinationBucketKeyPrefix"] == f"{DAG_S3_PATH}/{DAG_PACKAGE}/"
+    # The sample owns that folder: pruned, and deleted with the stack; nothing outside it.
+    assert props["Prune"] is True
+    assert props.get("RetainOnDelete") is False
+    dag_source, config_source = _source_folders(synth)
+    assert sorted(p.name for p in dag_source.iterdir()) == sorted(
+        [".airflowignore", "__init__.py", "config.py", "files.py", "movie_list_dag.py", "sql.py"]
+    )
+    assert [p.name for p in config_source.iterdir()] == [CONFIG_FILE_NAME]
     # jsonEscape would escape the quotes CDK puts around each token: invalid JSON.
     assert {"jsonEscape": True} not in props.get("SourceMarkersConfig", [])
 
@@ -659,7 +709,7 @@ def test_outputs_name_the_resources_but_not_the_secret_value(synth: Synthesized)
         "Fn::GetAtt": [synth.logical_id(plane.redshift_workgroup), "Workgroup.WorkgroupName"]
     }
     assert outputs["RedshiftSecretArn"] == {"Ref": synth.logical_id(plane.admin_secret)}
-    assert outputs["DagConfigKey"] == f"{DAG_S3_PATH}/{CONFIG_FILE_NAME}"
+    assert outputs["DagConfigKey"] == f"{DAG_S3_PATH}/{DAG_PACKAGE}/{CONFIG_FILE_NAME}"
 
 
 # ---- names and validation ----------------------------------------------------------------------

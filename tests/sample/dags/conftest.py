@@ -79,7 +79,7 @@ def _isolated_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         "AIRFLOW_CONN_AWS_DEFAULT",
         json.dumps({"conn_type": "aws", "extra": {"region_name": REGION}}),
     )
-    # The same JSON connection the MWAA startup script exports.
+    # The connection the secrets backend serves on MWAA (test_movie_list_environment checks it).
     monkeypatch.setenv(
         "AIRFLOW_CONN_MOVIELENS_HTTP",
         json.dumps({"conn_type": "http", "host": SOURCE_HOST, "schema": "https"}),

@@ -1,0 +1,102 @@
+"""Airflow's Secrets Manager backend: its configuration options and the grant it needs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from mwaa_constructs import rules
+from mwaa_constructs.nag import acknowledge_iam5, resource_finding
+
+BACKEND_CLASS = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretsManagerBackend:
+    """Airflow looks connections up as ``<connections_prefix>/<conn_id>`` and variables as
+    ``<variables_prefix>/<key>`` in AWS Secrets Manager before it looks in the metadata database.
+
+    Pass it as ``AirflowEnvironment(secrets_backend=...)``: the environment then sets
+    :meth:`configuration_options` and grants its execution role :meth:`grant_read`."""
+
+    connections_prefix: str = "airflow/connections"
+    variables_prefix: str = "airflow/variables"
+
+    def __post_init__(self) -> None:
+        for name in ("connections_prefix", "variables_prefix"):
+            value = getattr(self, name)
+            if not rules.SECRET_PREFIX_PATTERN.fullmatch(value):
+                raise ValueError(
+                    f"SecretsManagerBackend {name}: got {value!r}; expected a secret name prefix of "
+                    "letters, digits and _+=.@- in '/'-separated parts, without a leading or trailing '/'"
+                )
+        if self.connections_prefix == self.variables_prefix:
+            raise ValueError(
+                f"SecretsManagerBackend variables_prefix: got {self.variables_prefix!r}; it must differ "
+                "from connections_prefix, or connections and variables share names"
+            )
+
+    def configuration_options(self) -> dict[str, str]:
+        """``secrets.backend`` and ``secrets.backend_kwargs`` (JSON with sorted keys, so the same
+        prefixes always give the same string and never an environment update)."""
+        kwargs = {"connections_prefix": self.connections_prefix, "variables_prefix": self.variables_prefix}
+        return {
+            "secrets.backend": BACKEND_CLASS,
+            "secrets.backend_kwargs": json.dumps(kwargs, sort_keys=True),
+        }
+
+    def secret_arns(self, scope: Construct) -> list[str]:
+        """ARN patterns of every secret under the two prefixes, in ``scope``'s account and region
+        (Secrets Manager appends ``-`` and six random characters to each name)."""
+        stack = cdk.Stack.of(scope)
+        return [
+            stack.format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=f"{prefix}/*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for prefix in (self.connections_prefix, self.variables_prefix)
+        ]
+
+    def grant_read(self, grantee: iam.IGrantable, *, key: kms.IKey | None = None) -> iam.Grant:
+        """Let ``grantee`` read the secrets under both prefixes (``GetSecretValue``,
+        ``DescribeSecret``), and decrypt with ``key`` through Secrets Manager of this region only,
+        for secrets encrypted with it. Secrets under the default ``aws/secretsmanager`` key need
+        no key grant."""
+        scope = _scope_of(grantee)
+        arns = self.secret_arns(scope)
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resource_arns=arns,
+        )
+        if key is not None:
+            region = cdk.Stack.of(scope).region
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+                )
+            )
+        policy = scope.node.try_find_child("DefaultPolicy") or scope.node.try_find_child("Policy")
+        if policy is not None:
+            reason = (
+                "Airflow's Secrets Manager backend reads any connection or variable the DAGs name; "
+                "the grant is limited to the secrets under the configured prefix."
+            )
+            acknowledge_iam5(policy, {resource_finding(policy, arn): reason for arn in arns})
+        return grant
+
+
+def _scope_of(grantee: iam.IGrantable) -> Construct:
+    principal = grantee.grant_principal
+    if not isinstance(principal, Construct):
+        raise TypeError(f"grantee: got {principal!r}; expected a role defined in or imported into a stack")
+    return principal

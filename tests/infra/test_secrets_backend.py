@@ -1,0 +1,155 @@
+"""SecretsManagerBackend on an environment: configuration options, the read grant, conflicts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowNetwork, DagBucket, SecretsManagerBackend
+from tests.infra.conftest import cdk_context, statement_with
+
+BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+
+
+def _build(*, key: bool, **kwargs: Any) -> tuple[cdk.Stack, AirflowEnvironment]:
+    app = cdk.App(context={k: v for k, v in cdk_context().items() if k != "profiles"})
+    stack = cdk.Stack(app, "Env", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    network = AirflowNetwork(stack, "Network")
+    kms_key = AirflowKey(stack, "Key", environment_name="env-x").key if key else None
+    bucket = DagBucket(stack, "DagBucket", environment_name="env-x", encryption_key=kms_key).bucket
+    environment = AirflowEnvironment(
+        stack,
+        "Environment",
+        environment_name="env-x",
+        source_bucket=bucket,
+        subnets=network.environment_subnets,
+        security_groups=[network.security_group],
+        kms_key=kms_key,
+        **kwargs,
+    )
+    return stack, environment
+
+
+def _role_statements(stack: cdk.Stack, environment: AirflowEnvironment) -> list[dict[str, Any]]:
+    template = Template.from_stack(stack)
+    policy_id = stack.get_logical_id(environment.role.node.find_child("DefaultPolicy").node.default_child)
+    policy = template.to_json()["Resources"][policy_id]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _flat(value: Any) -> Any:
+    """``Fn::Join`` of literal parts and the partition, as the value reads in an account."""
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join("aws" if p == {"Ref": "AWS::Partition"} else _flat(p) for p in parts)
+    if isinstance(value, list):
+        return [_flat(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def with_key() -> tuple[cdk.Stack, AirflowEnvironment]:
+    return _build(
+        key=True,
+        airflow_configuration_options={"core.default_task_retries": "3"},
+        secrets_backend=SecretsManagerBackend(
+            connections_prefix="team-a/connections", variables_prefix="team-a/variables"
+        ),
+    )
+
+
+def test_backend_options_are_merged_with_the_given_options(with_key) -> None:
+    stack, _ = with_key
+    (environment,) = Template.from_stack(stack).find_resources("AWS::MWAA::Environment").values()
+    assert environment["Properties"]["AirflowConfigurationOptions"] == {
+        "core.default_task_retries": "3",
+        "secrets.backend": BACKEND,
+        "secrets.backend_kwargs": '{"connections_prefix": "team-a/connections", '
+        '"variables_prefix": "team-a/variables"}',
+    }
+
+
+def test_default_prefixes_give_a_deterministic_json_string() -> None:
+    options = SecretsManagerBackend().configuration_options()
+    assert options == {
+        "secrets.backend": BACKEND,
+        "secrets.backend_kwargs": '{"connections_prefix": "airflow/connections", '
+        '"variables_prefix": "airflow/variables"}',
+    }
+    assert json.loads(options["secrets.backend_kwargs"]) == {
+        "connections_prefix": "airflow/connections",
+        "variables_prefix": "airflow/variables",
+    }
+
+
+def test_execution_role_reads_exactly_the_two_prefixes_and_decrypts_through_secrets_manager(
+    with_key,
+) -> None:
+    stack, environment = with_key
+    statements = _role_statements(stack, environment)
+    read = statement_with(statements, "secretsmanager:GetSecretValue")
+    assert sorted(read["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    assert sorted(_flat(read["Resource"])) == [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:team-a/connections/*",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:team-a/variables/*",
+    ]
+    assert "Condition" not in read
+    (decrypt,) = [
+        s
+        for s in statements
+        if s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+        == "secretsmanager.eu-west-1.amazonaws.com"
+    ]
+    assert decrypt["Action"] == "kms:Decrypt"
+    key = environment.node.scope.node.find_child("Key").key  # type: ignore[union-attr]
+    assert decrypt["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}
+    assert not any("secretsmanager:" in json.dumps(s["Action"]) for s in statements if s is not read)
+
+
+def test_without_a_customer_key_there_is_no_secrets_manager_key_grant() -> None:
+    stack, environment = _build(key=False, secrets_backend=SecretsManagerBackend())
+    statements = _role_statements(stack, environment)
+    assert statement_with(statements, "secretsmanager:GetSecretValue")
+    assert "secretsmanager." not in json.dumps(statements)
+
+
+def test_without_a_backend_nothing_changes() -> None:
+    stack, environment = _build(key=False)
+    assert "secretsmanager" not in json.dumps(_role_statements(stack, environment))
+    (resource,) = Template.from_stack(stack).find_resources("AWS::MWAA::Environment").values()
+    assert "AirflowConfigurationOptions" not in resource["Properties"]
+
+
+def test_cdk_nag_accepts_the_prefix_wildcards(with_key) -> None:
+    stack, _ = with_key
+    report = AwsSolutionsChecks().validate_scope(stack)
+    assert report.success, [(v.rule_name, v.violating_resources) for v in report.violations]
+
+
+@pytest.mark.parametrize("option", ["secrets.backend", "secrets.backend_kwargs"])
+def test_setting_a_backend_option_as_well_is_an_error(option: str) -> None:
+    with pytest.raises(
+        ValueError,
+        match=rf"airflow_configuration_options\['{option}'\]: got 'x'; secrets_backend sets this option",
+    ):
+        _build(
+            key=False, airflow_configuration_options={option: "x"}, secrets_backend=SecretsManagerBackend()
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"connections_prefix": "/airflow/connections"}, r"connections_prefix: got '/airflow/connections'"),
+        ({"variables_prefix": "airflow variables"}, r"variables_prefix: got 'airflow variables'"),
+        ({"variables_prefix": "airflow/connections"}, r"it must differ from connections_prefix"),
+    ],
+)
+def test_bad_prefixes_are_rejected(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SecretsManagerBackend(**kwargs)
