@@ -76,6 +76,7 @@ class ArtifactSettings:
     startup_script: str | None = "runtime/startup.sh"
 
 
+@dataclass(frozen=True, kw_only=True)
 class AlarmSettings:
     """The recommended CloudWatch alarms and where they notify. See the README's Observability."""
 
