@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -23,15 +22,18 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from mwaa_constructs import rules
 from mwaa_constructs.dag_files import DAG_EXCLUDES, list_dag_files
 from mwaa_constructs.environment import S3ObjectVersion
 from mwaa_constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge_bucket_deployment
+from mwaa_constructs.requirements import (
+    CheckedRequirements,
+    RequirementsError,
+    ResolvedRequirement,
+    check_requirements,
+)
 
 PLUGINS_SIZE_LIMIT = 1024**3  # MWAA rolls an update back when plugins.zip exceeds 1 GB.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_CONSTRAINT_LINE = re.compile(r"^(?:--constraint|-c)(?:\s+|=)[\"']?(?P<url>[^\"'\s]+)[\"']?\s*$")
-_REQUIREMENT_NAME = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?P<spec>.*)$")
 
 
 class ArtifactError(ValueError):
@@ -58,52 +60,6 @@ def check_dags(dags_dir: Path, files: list[str]) -> None:
         f"{dags_dir}: no DAG found; MWAA needs at least one .py file defining a DAG in the DAG "
         f"folder (files seen: {', '.join(files) or 'none'})"
     )
-
-
-def check_requirements(
-    path: Path, airflow_version: str, known_packages: frozenset[str] = frozenset()
-) -> list[str]:
-    """The requirements file must hold the constraint line of ``airflow_version`` and its
-    Python, and pin every other requirement with ``==`` unless the constraint covers it (a
-    package of :data:`rules.CONSTRAINT_COVERED_PACKAGES` for that version, or of
-    ``known_packages``). Returns the requirement lines (the constraint line left out)."""
-    known_packages = known_packages | rules.CONSTRAINT_COVERED_PACKAGES.get(airflow_version, frozenset())
-    expected = rules.constraint_url(airflow_version)
-    constraints: list[str] = []
-    requirements: list[str] = []
-    problems: list[str] = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        constraint = _CONSTRAINT_LINE.match(line)
-        if constraint:
-            constraints.append(constraint.group("url"))
-            if constraint.group("url") != expected:
-                problems.append(
-                    f"line {number}: constraint {constraint.group('url')} is not the one for "
-                    f"Airflow {airflow_version} (expected {expected})"
-                )
-            continue
-        if line.startswith("-"):
-            problems.append(f"line {number}: option '{line}' is not supported; only --constraint")
-            continue
-        requirement = _REQUIREMENT_NAME.match(line)
-        if requirement is None:
-            problems.append(f"line {number}: cannot read requirement '{line}'")
-            continue
-        requirements.append(line)
-        name = re.sub(r"[-_.]+", "-", requirement.group("name")).lower()
-        if not requirement.group("spec").startswith("==") and name not in known_packages:
-            problems.append(
-                f"line {number}: '{line}' is neither pinned with '==' nor covered by the "
-                f"Airflow {airflow_version} constraints"
-            )
-    if not constraints:
-        problems.append(f'missing the constraint line: --constraint "{expected}"')
-    if problems:
-        raise ArtifactError(f"{path}: " + "; ".join(problems))
-    return requirements
 
 
 def check_startup_script(path: Path) -> None:
@@ -162,14 +118,15 @@ class AirflowArtifacts(Construct):
       are the key plus the object version their deployment produced, for the environment.
 
     Every input is checked at synth (:class:`ArtifactError`): a DAG folder without a DAG, a
-    requirements file without the constraint line of ``airflow_version`` or with unpinned
-    requirements, a plugins.zip over MWAA's limit, a startup script without shebang or with
-    CRLF line endings.
+    requirements file MWAA would fail to install (:func:`mwaa_constructs.requirements.check_requirements`
+    against the constraints of ``airflow_version``'s image and the files of plugins.zip), a
+    plugins.zip over MWAA's limit, a startup script without shebang or with CRLF line endings.
+    :attr:`resolved_requirements` says what each requirement installs.
 
-    Without ``internet_access`` (an isolated network) pip can neither download packages nor
-    the constraints file: a requirements file that holds only the constraint line is then not
-    deployed (MWAA applies the image's constraints itself), and one that lists packages is an
-    error.
+    Without ``internet_access`` (an isolated network) pip can neither reach an index nor download
+    the public constraints file: packages must come as wheels in plugins.zip (the wheels route
+    of the requirements file). A file that holds only the public constraint line installs
+    nothing and is then not deployed (MWAA applies the image's constraints itself).
     """
 
     def __init__(
@@ -185,7 +142,6 @@ class AirflowArtifacts(Construct):
         requirements_file: Path | None = None,
         startup_script: Path | None = None,
         keep_in_dag_folder: tuple[str, ...] = (),
-        known_packages: frozenset[str] = frozenset(),
         internet_access: bool = True,
     ) -> None:
         super().__init__(scope, id)
@@ -221,23 +177,29 @@ class AirflowArtifacts(Construct):
             self.plugins = self._deploy_file(
                 "Plugins", "plugins/", "plugins.zip", s3deploy.Source.asset(str(folder)), digest
             )
+        self.requirements_check: CheckedRequirements | None = None
         if requirements_file is not None:
-            packages = check_requirements(requirements_file, airflow_version, known_packages)
-            if internet_access:
+            try:
+                self.requirements_check = check_requirements(
+                    requirements_file,
+                    airflow_version,
+                    internet_access=internet_access,
+                    plugin_files=plugin_files,
+                )
+            except RequirementsError as error:
+                raise ArtifactError(str(error)) from None
+            if self.requirements_check.deploy:
                 self.requirements = self._deploy_text(
                     "Requirements", "requirements/", "requirements.txt", requirements_file
                 )
-            elif packages:
-                raise ArtifactError(
-                    f"{requirements_file}: the environment has no route to the internet (network "
-                    f"mode 'isolated'), so pip cannot download {', '.join(packages)} nor the "
-                    "constraints file; put the packages' wheels in plugins.zip with a local "
-                    "constraints file, or use network mode 'nat'"
-                )
-            # else: nothing to install, and pip could not fetch the constraint: no requirements.
         if startup_script is not None:
             check_startup_script(startup_script)
             self.startup_script = self._deploy_text("StartupScript", "startup/", "startup.sh", startup_script)
+
+    @property
+    def resolved_requirements(self) -> tuple[ResolvedRequirement, ...]:
+        """Each requirement of the requirements file and the version pip installs on MWAA."""
+        return self.requirements_check.requirements if self.requirements_check else ()
 
     def _deploy_text(self, id: str, prefix: str, name: str, path: Path) -> S3ObjectVersion:
         text = path.read_text(encoding="utf-8")

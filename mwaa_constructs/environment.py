@@ -15,7 +15,7 @@ from aws_cdk import aws_mwaa as mwaa
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mwaa_constructs import rules
+from mwaa_constructs import rules, versions
 from mwaa_constructs.execution_role import ExecutionRole, environment_arn
 from mwaa_constructs.log_groups import AirflowLogGroups
 from mwaa_constructs.secrets_backend import SecretsManagerBackend
@@ -407,8 +407,9 @@ class AirflowEnvironment(EnvironmentBase):
                 environment_name,
                 "expected a letter, then letters, digits, '-' or '_' (1-80)",
             )
-        if airflow_version not in rules.AIRFLOW_PYTHON_VERSIONS:
-            fail("airflow_version", airflow_version, f"supported: {', '.join(rules.AIRFLOW_PYTHON_VERSIONS)}")
+        version_problem = versions.version_problem(airflow_version)
+        if version_problem is not None:
+            fail("airflow_version", airflow_version, version_problem)
         if environment_class not in rules.ENVIRONMENT_CLASSES:
             fail("environment_class", environment_class, f"allowed: {', '.join(rules.ENVIRONMENT_CLASSES)}")
         if len(subnets) != 2:
@@ -425,6 +426,9 @@ class AirflowEnvironment(EnvironmentBase):
                 webserver_access_mode,
                 f"allowed: {', '.join(rules.WEBSERVER_ACCESS_MODES)}",
             )
+        access_problem = versions.access_mode_problem(webserver_access_mode, airflow_version)
+        if access_problem is not None:
+            fail("webserver_access_mode", webserver_access_mode, access_problem)
         window = weekly_maintenance_window_start
         if window is not None and not rules.MAINTENANCE_WINDOW_PATTERN.fullmatch(window):
             fail("weekly_maintenance_window_start", window, "expected DAY:HH:MM, minutes 00 or 30")

@@ -11,18 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Airflow versions the AWS::MWAA::Environment resource is documented to accept, with the Python
-# version of the matching MWAA image (it decides the requirements constraint file).
-AIRFLOW_PYTHON_VERSIONS: dict[str, str] = {
-    "2.7.2": "3.11",
-    "2.8.1": "3.11",
-    "2.9.2": "3.11",
-    "2.10.1": "3.11",
-    "2.10.3": "3.11",
-    "2.11.0": "3.12",
-    "3.0.6": "3.12",
-}
-DEFAULT_AIRFLOW_VERSION = "3.0.6"
+from mwaa_constructs import versions
+
+# The version table lives in mwaa_constructs.versions (with its sources); these names are the
+# ones the profile model and the constructs use.
+AIRFLOW_PYTHON_VERSIONS: dict[str, str] = {v.version: v.python for v in versions.SUPPORTED_VERSIONS}
+DEFAULT_AIRFLOW_VERSION = versions.DEFAULT_AIRFLOW_VERSION
 
 ENVIRONMENT_NAME_PATTERN = re.compile(r"^[a-zA-Z][0-9a-zA-Z\-_]{0,79}$")
 CONFIG_OPTION_KEY_PATTERN = re.compile(r"^[a-z]+([a-z0-9._]*[a-z0-9_]+)?$")
@@ -30,7 +24,7 @@ CONFIG_OPTION_KEY_MAX_LENGTH = 64
 MAINTENANCE_WINDOW_PATTERN = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$")
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
-WEBSERVER_ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY")
+WEBSERVER_ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE")
 WORKER_REPLACEMENT_STRATEGIES = ("FORCED", "GRACEFUL")
 ENDPOINT_MANAGEMENT_MODES = ("SERVICE", "CUSTOMER")
 
@@ -97,28 +91,6 @@ ENVIRONMENT_CLASSES: dict[str, ClassSizing] = {
 }
 
 
-# Provider packages the Airflow constraints file of a version pins (for Python of that version's
-# MWAA image): an unpinned requirement on one of them is still reproducible, because MWAA
-# installs requirements under that constraint. Versions without an entry accept pinned lines
-# only. (The constraints file pins many more packages; this list errs on the side of asking
-# for a pin.)
-_PROVIDERS_3_0_6 = """
-airbyte alibaba amazon apache-beam apache-cassandra apache-drill apache-druid apache-flink
-apache-hdfs apache-hive apache-iceberg apache-impala apache-kafka apache-kylin apache-livy
-apache-pig apache-pinot apache-spark apprise arangodb asana atlassian-jira celery cloudant
-cncf-kubernetes cohere common-compat common-io common-messaging common-sql databricks datadog
-dbt-cloud dingding discord docker edge3 elasticsearch exasol fab facebook ftp git github google
-grpc hashicorp http imap influxdb jdbc jenkins microsoft-azure microsoft-mssql microsoft-psrp
-microsoft-winrm mongo mysql neo4j odbc openai openfaas openlineage opensearch opsgenie oracle
-pagerduty papermill pgvector pinecone postgres presto qdrant redis salesforce samba segment
-sendgrid sftp singularity slack smtp snowflake sqlite ssh standard tableau telegram teradata
-trino vertica weaviate yandex ydb zendesk
-"""
-CONSTRAINT_COVERED_PACKAGES: dict[str, frozenset[str]] = {
-    "3.0.6": frozenset(f"apache-airflow-providers-{name}" for name in _PROVIDERS_3_0_6.split()),
-}
-
-
 def log_group_name(environment_name: str, component: str) -> str:
     """Name of the CloudWatch log group MWAA writes ``component`` logs of an environment to."""
     return f"airflow-{environment_name}-{LOG_COMPONENTS[component][1]}"
@@ -126,8 +98,4 @@ def log_group_name(environment_name: str, component: str) -> str:
 
 def constraint_url(airflow_version: str) -> str:
     """The Airflow constraints file MWAA expects in requirements for ``airflow_version``."""
-    python = AIRFLOW_PYTHON_VERSIONS[airflow_version]
-    return (
-        "https://raw.githubusercontent.com/apache/airflow/"
-        f"constraints-{airflow_version}/constraints-{python}.txt"
-    )
+    return versions.get(airflow_version).constraints_url

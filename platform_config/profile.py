@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from mwaa_constructs import rules
+from mwaa_constructs import rules, versions
 
 NetworkMode = Literal["nat", "isolated", "existing"]
 Encryption = Literal["customer_managed", "aws_owned"]
@@ -120,6 +120,9 @@ class Profile:
     region: str | None = None
     environment_name: str
     airflow_version: str = rules.DEFAULT_AIRFLOW_VERSION
+    # The version the deployed environment runs now, when it differs: checked against MWAA's
+    # in-place upgrade paths (mwaa_constructs.versions.upgrade_path).
+    upgrade_from: str | None = None
     environment_class: str = "mw1.small"
     min_workers: int = 1
     max_workers: int
@@ -163,7 +166,7 @@ class Profile:
 
 
 _TOP_LEVEL_KEYS = (
-    "account", "region", "environment_name", "airflow_version", "environment_class",
+    "account", "region", "environment_name", "airflow_version", "upgrade_from", "environment_class",
     "min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers",
     "webserver_access_mode", "endpoint_management", "network", "encryption", "logging",
     "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
@@ -309,12 +312,10 @@ def load_profile(
     )
 
     airflow_version = r.typed(raw, "airflow_version", str, rules.DEFAULT_AIRFLOW_VERSION)
-    r.check(
-        "airflow_version",
-        airflow_version,
-        lambda v: v in rules.AIRFLOW_PYTHON_VERSIONS,
-        f"supported versions are {_choices(list(rules.AIRFLOW_PYTHON_VERSIONS))}",
-    )
+    version_problem = versions.version_problem(airflow_version)
+    if version_problem is not None:
+        r.fail("airflow_version", airflow_version, version_problem)
+    upgrade_from = _read_upgrade_from(r, raw, airflow_version if version_problem is None else None)
 
     environment_class = r.typed(raw, "environment_class", str, "mw1.small")
     sizing = rules.ENVIRONMENT_CLASSES.get(environment_class)
@@ -357,6 +358,9 @@ def load_profile(
         lambda v: v in rules.WEBSERVER_ACCESS_MODES,
         f"allowed values are {_choices(rules.WEBSERVER_ACCESS_MODES)}",
     )
+    access_problem = versions.access_mode_problem(webserver_access_mode, airflow_version)
+    if access_problem is not None:
+        r.fail("webserver_access_mode", webserver_access_mode, access_problem)
     endpoint_management = r.typed(raw, "endpoint_management", str, "SERVICE")
     r.check(
         "endpoint_management",
@@ -463,6 +467,7 @@ def load_profile(
         region=region,
         environment_name=environment_name,
         airflow_version=airflow_version,
+        upgrade_from=upgrade_from,
         environment_class=environment_class,
         min_workers=min_workers,
         max_workers=max_workers,
@@ -489,6 +494,27 @@ def load_profile(
         secrets_backend=secrets_backend,
         access=access,
     )
+
+
+def _read_upgrade_from(r: _Reader, raw: Mapping[str, Any], target: str | None) -> str | None:
+    """The version the deployed environment runs now, if given: the move to ``target`` (the
+    profile's valid ``airflow_version``) must be one MWAA makes in place."""
+    source = r.typed(raw, "upgrade_from", str, None)  # type: ignore[arg-type]
+    if source is None:
+        return None
+    if not versions.is_known(source):
+        known = [*(v.version for v in versions.RETIRED_VERSIONS), *versions.supported_version_names()]
+        r.fail("upgrade_from", source, f"expected a version MWAA runs or ran: {_choices(known)}")
+        return None
+    if target is not None:
+        path = versions.upgrade_path(source, target)
+        if path.kind != "in_place":
+            r.fail(
+                "upgrade_from", source,
+                f"the environment cannot move to airflow_version {target} in place ({path.reason}); "
+                "for a new environment set a new environment_name and remove upgrade_from",
+            )  # fmt: skip
+    return source
 
 
 def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:

@@ -452,8 +452,11 @@ class SampleDataPlane(Construct):
             "them to statements the execution role ran itself.",
             **kms_findings,
         }
-        policy = execution_role.node.try_find_child("Policy") or execution_role.node.try_find_child(
-            "DefaultPolicy"
+        # The grants' policy: "DefaultPolicy" on a role of this app, "Policy<stack-unique suffix>"
+        # on an imported one (@aws-cdk/aws-iam:importedRoleStackSafeDefaultPolicyName).
+        policy = next(
+            (c for c in execution_role.node.children if c.node.id.startswith(("Policy", "DefaultPolicy"))),
+            None,
         )
         acknowledge_iam5(policy or execution_role, execution_findings)
 

@@ -33,7 +33,6 @@ class ArtifactSources:
     plugins_dir: Path | None = None
     requirements_file: Path | None = None
     startup_script: Path | None = None
-    known_packages: frozenset[str] = frozenset()
     # Keys under the DAG prefix that other deployments own (e.g. an add-on's folder, "name/*"):
     # the DAG deployment neither prunes nor overwrites them.
     keep_in_dag_folder: tuple[str, ...] = ()
@@ -96,7 +95,6 @@ class MwaaPlatformStack(LookupFreeStack):
             plugins_dir=sources.plugins_dir,
             requirements_file=sources.requirements_file,
             startup_script=sources.startup_script,
-            known_packages=sources.known_packages,
             keep_in_dag_folder=sources.keep_in_dag_folder,
             # Isolated subnets have no route to PyPI or to the constraints file.
             internet_access=profile.network.mode != "isolated",

@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "test"
 BASE: dict[str, Any] = {
     "environment_name": "mwaa-test",
-    "airflow_version": "3.0.6",
+    "airflow_version": "3.3.1",
     "environment_class": "mw1.small",
 }
 VPC_ID = "vpc-0123456789abcdef0"
@@ -272,8 +272,15 @@ AIRFLOW_PYTHON = {
     "2.10.1": "3.11",
     "2.10.3": "3.11",
     "2.11.0": "3.12",
+    "2.11.2": "3.12",
     "3.0.6": "3.12",
+    "3.2.1": "3.12",
+    "3.3.1": "3.12",
 }
+SUPPORTED = (
+    "supported versions are '2.7.2', '2.8.1', '2.9.2', '2.10.1', '2.10.3', '2.11.0', '2.11.2', "
+    "'3.0.6', '3.2.1', '3.3.1'"
+)
 
 
 @pytest.mark.parametrize(("version", "python"), AIRFLOW_PYTHON.items())
@@ -283,19 +290,101 @@ def test_supported_airflow_version_and_its_python(version: str, python: str) -> 
     assert profile.python_version == python
 
 
-@pytest.mark.parametrize("version", ["3.2.1", "2.6.3", "3.0", "2.10", "v3.0.6"])
-def test_unsupported_airflow_version_rejected(version: str) -> None:
-    line = assert_rejected({"airflow_version": version}, "airflow_version", version, "supported versions are")
-    assert "'3.0.6'" in line
-    assert "'2.10.3'" in line
+@pytest.mark.parametrize(
+    ("version", "reason"),
+    [
+        ("2.6.3", "MWAA ended support for 2.6.3 on 2025-12-30; "),
+        ("2.5.1", "MWAA ended support for 2.5.1 on 2025-12-30; "),
+        ("2.4.3", "MWAA ended support for 2.4.3 on 2025-12-30; "),
+        ("2.2.2", "MWAA ended support for 2.2.2 in 2024; "),
+        ("2.0.2", "MWAA ended support for 2.0.2 in 2024; "),
+        ("1.10.12", "MWAA ended support for 1.10.12 in 2024; "),
+        ("3.1.0", "MWAA never offered Airflow 3.1.x; "),
+        ("3.1.5", "MWAA never offered Airflow 3.1.x; "),
+        ("3.0", ""),
+        ("2.10", ""),
+        ("v3.3.1", ""),
+        ("3.4.0", ""),
+    ],
+)
+def test_unsupported_airflow_version_rejected(version: str, reason: str) -> None:
+    line = assert_rejected({"airflow_version": version}, "airflow_version", version, SUPPORTED)
+    assert line == f"airflow_version: got '{version}'; {reason}{SUPPORTED}"
 
 
-def test_airflow_version_defaults_to_3_0_6() -> None:
+def test_airflow_version_defaults_to_3_3_1() -> None:
     raw = dict(BASE)
     del raw["airflow_version"]
     profile = load_profile({PROFILE: raw}, PROFILE)
-    assert profile.airflow_version == "3.0.6"
+    assert profile.airflow_version == "3.3.1"
     assert profile.python_version == "3.12"
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        ("3.3.1", "3.3.1"),
+        ("3.0.6", "3.3.1"),
+        ("3.3.1", "3.2.1"),
+        ("2.11.2", "3.3.1"),
+        ("2.11.0", "3.0.6"),
+        ("3.3.1", "2.11.2"),
+        ("2.10.3", "2.11.2"),
+        ("2.6.3", "2.11.2"),
+        ("2.11.2", "2.7.2"),
+    ],
+)
+def test_upgrade_from_an_in_place_path_is_accepted(source: str, target: str) -> None:
+    assert load(upgrade_from=source, airflow_version=target).upgrade_from == source
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "reason"),
+    [
+        (
+            "2.10.3",
+            "3.3.1",
+            "MWAA upgrades to Airflow 3 in place only from 2.11.x: upgrade to 2.11.2 first (in place), "
+            "then to 3.3.1, or create a new environment with another name on 3.3.1",
+        ),
+        (
+            "3.3.1",
+            "2.10.3",
+            "the only downgrade from Airflow 3 that MWAA makes in place is to 2.11.x; create a new "
+            "environment with another name on 2.10.3",
+        ),
+        (
+            "1.10.12",
+            "2.11.2",
+            "MWAA cannot change Airflow 1 to 2 in place; "
+            "create a new environment with another name on 2.11.2",
+        ),
+    ],
+)
+def test_upgrade_from_an_impossible_path_is_rejected(source: str, target: str, reason: str) -> None:
+    line = assert_rejected(
+        {"upgrade_from": source, "airflow_version": target}, "upgrade_from", source, reason
+    )
+    assert line == (
+        f"upgrade_from: got '{source}'; the environment cannot move to airflow_version {target} in place "
+        f"({reason}); for a new environment set a new environment_name and remove upgrade_from"
+    )
+
+
+def test_upgrade_from_must_be_a_version_mwaa_ran() -> None:
+    line = assert_rejected({"upgrade_from": "3.1.0"}, "upgrade_from", "3.1.0", "expected a version")
+    assert line == (
+        "upgrade_from: got '3.1.0'; expected a version MWAA runs or ran: '1.10.12', '2.0.2', '2.2.2', "
+        "'2.4.3', '2.5.1', '2.6.3', '2.7.2', '2.8.1', '2.9.2', '2.10.1', '2.10.3', '2.11.0', '2.11.2', "
+        "'3.0.6', '3.2.1', '3.3.1'"
+    )
+
+
+def test_upgrade_from_defaults_to_unset_and_is_not_checked_against_a_bad_version() -> None:
+    assert load().upgrade_from is None
+    assert [p.split(";")[0] for p in problems_for(upgrade_from="2.10.3", airflow_version="3.1.0")] == [
+        "airflow_version: got '3.1.0'"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -413,6 +502,7 @@ def test_standard_class_rejects_out_of_range(
     [
         ("webserver_access_mode", "PUBLIC_ONLY"),
         ("webserver_access_mode", "PRIVATE_ONLY"),
+        ("webserver_access_mode", "PUBLIC_AND_PRIVATE"),
         ("endpoint_management", "SERVICE"),
         ("endpoint_management", "CUSTOMER"),
         ("worker_replacement_strategy", "FORCED"),
@@ -430,8 +520,16 @@ def test_choice_accepted(setting: str, value: str) -> None:
 @pytest.mark.parametrize(
     ("setting", "value", "allowed"),
     [
-        ("webserver_access_mode", "PUBLIC", "allowed values are 'PUBLIC_ONLY', 'PRIVATE_ONLY'"),
-        ("webserver_access_mode", "private_only", "allowed values are 'PUBLIC_ONLY', 'PRIVATE_ONLY'"),
+        (
+            "webserver_access_mode",
+            "PUBLIC",
+            "allowed values are 'PUBLIC_ONLY', 'PRIVATE_ONLY', 'PUBLIC_AND_PRIVATE'",
+        ),
+        (
+            "webserver_access_mode",
+            "private_only",
+            "allowed values are 'PUBLIC_ONLY', 'PRIVATE_ONLY', 'PUBLIC_AND_PRIVATE'",
+        ),
         ("endpoint_management", "customer", "allowed values are 'SERVICE', 'CUSTOMER'"),
         ("endpoint_management", "SELF", "allowed values are 'SERVICE', 'CUSTOMER'"),
         ("worker_replacement_strategy", "graceful", "allowed values are 'FORCED', 'GRACEFUL'"),
@@ -444,6 +542,27 @@ def test_choice_accepted(setting: str, value: str) -> None:
 def test_choice_rejected(setting: str, value: str, allowed: str) -> None:
     line = assert_rejected({setting: value}, setting, value, allowed)
     assert line == f"{setting}: got '{value}'; {allowed}"
+
+
+@pytest.mark.parametrize("version", ["3.2.1", "3.3.1"])
+def test_public_and_private_access_from_airflow_3_2(version: str) -> None:
+    profile = load(webserver_access_mode="PUBLIC_AND_PRIVATE", airflow_version=version)
+    assert profile.webserver_access_mode == "PUBLIC_AND_PRIVATE"
+
+
+@pytest.mark.parametrize("version", ["3.0.6", "2.11.2", "2.7.2"])
+def test_public_and_private_access_rejected_before_airflow_3_2(version: str) -> None:
+    line = assert_rejected(
+        {"webserver_access_mode": "PUBLIC_AND_PRIVATE", "airflow_version": version},
+        "webserver_access_mode",
+        "PUBLIC_AND_PRIVATE",
+        "needs Airflow 3.2.1",
+    )
+    assert line == (
+        "webserver_access_mode: got 'PUBLIC_AND_PRIVATE'; PUBLIC_AND_PRIVATE needs Airflow 3.2.1 or later: "
+        "the private endpoint that carries worker-to-web-server Task API traffic exists on MWAA only "
+        f"from Airflow 3.2; with Airflow {version} use 'PUBLIC_ONLY' or 'PRIVATE_ONLY'"
+    )
 
 
 def test_choice_defaults() -> None:

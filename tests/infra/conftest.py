@@ -8,11 +8,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+# jsii starts Node when aws_cdk is imported: silence its Node 20 end-of-life banner before that.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match
-
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parents[2]
 

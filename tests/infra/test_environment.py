@@ -85,7 +85,7 @@ def test_environment_carries_every_setting(customer_key) -> None:
         "AWS::MWAA::Environment",
         {
             "Name": "env-x",
-            "AirflowVersion": "3.0.6",
+            "AirflowVersion": "3.3.1",
             "EnvironmentClass": "mw1.medium",
             "MinWorkers": 1,
             "MaxWorkers": 7,
@@ -237,7 +237,7 @@ def test_connections_and_imports(customer_key) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "setting"),
     [
-        ({"airflow_version": "3.2.1"}, "airflow_version"),
+        ({"airflow_version": "3.1.0"}, "airflow_version"),
         ({"environment_class": "mw1.huge"}, "environment_class"),
         ({"weekly_maintenance_window_start": "TUE:03:15"}, "weekly_maintenance_window_start"),
         ({"webserver_access_mode": "PUBLIC"}, "webserver_access_mode"),
@@ -248,6 +248,29 @@ def test_connections_and_imports(customer_key) -> None:
 def test_invalid_inputs_fail_before_synthesis(kwargs: dict, setting: str) -> None:
     with pytest.raises(ValueError, match=setting):
         _build(key=False, **kwargs)
+
+
+def test_unsupported_versions_and_access_modes_say_why() -> None:
+    with pytest.raises(ValueError) as error:
+        _build(key=False, airflow_version="2.6.3")
+    assert str(error.value).startswith(
+        "AirflowEnvironment airflow_version: got '2.6.3'; MWAA ended support for 2.6.3 on 2025-12-30; "
+        "supported versions are '2.7.2',"
+    )
+    with pytest.raises(ValueError) as error:
+        _build(key=False, airflow_version="3.0.6", webserver_access_mode="PUBLIC_AND_PRIVATE")
+    assert str(error.value) == (
+        "AirflowEnvironment webserver_access_mode: got 'PUBLIC_AND_PRIVATE'; PUBLIC_AND_PRIVATE needs "
+        "Airflow 3.2.1 or later: the private endpoint that carries worker-to-web-server Task API traffic "
+        "exists on MWAA only from Airflow 3.2; with Airflow 3.0.6 use 'PUBLIC_ONLY' or 'PRIVATE_ONLY'"
+    )
+
+
+def test_public_and_private_access_on_airflow_3_2_and_later() -> None:
+    stack, _, _ = _build(key=False, airflow_version="3.2.1", webserver_access_mode="PUBLIC_AND_PRIVATE")
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::MWAA::Environment", {"AirflowVersion": "3.2.1", "WebserverAccessMode": "PUBLIC_AND_PRIVATE"}
+    )
 
 
 def test_environment_needs_exactly_two_subnets() -> None:

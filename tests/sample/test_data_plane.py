@@ -158,7 +158,8 @@ def _as_list(value: Any) -> list[Any]:
 
 def _execution_policy(s: Synthesized) -> tuple[str, dict[str, Any]]:
     imported = s.data.node.find_child("ExecutionRole")
-    policy = imported.node.find_child("Policy")
+    # "Policy" plus a stack-unique suffix (@aws-cdk/aws-iam:importedRoleStackSafeDefaultPolicyName).
+    (policy,) = [c for c in imported.node.children if c.node.id.startswith("Policy")]
     logical_id = s.logical_id(policy.node.default_child)
     return logical_id, s.data_template["Resources"][logical_id]
 
