@@ -49,4 +49,9 @@ def print_summary(stack: MwaaPlatformStack, stacks: list[cdk.Stack], file: TextI
     )
     for name, summary in stack.artifacts.summaries.items():
         print(f"  {name:<14} s3://<dag bucket>/{summary.key}  sha256 {summary.sha256[:16]}", file=file)
+    for requirement in stack.artifacts.resolved_requirements:
+        print(
+            f"  requirement    {requirement.requested}: installs {requirement.name}=={requirement.installs}",
+            file=file,
+        )
     print(f"  {summary_line(estimate_profile(p))}", file=file)

@@ -67,5 +67,5 @@ def test_requirements_add_nothing_beyond_the_image() -> None:
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert lines == [
-        '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.0.6/constraints-3.12.txt"'
+        '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.3.1/constraints-3.12.txt"'
     ]
