@@ -103,6 +103,8 @@ def test_only_deploy_jobs_get_an_identity_token_and_use_it(workflows) -> None:
                 (step,) = _uses(job, "aws-actions/configure-aws-credentials")
                 assert step["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
                 assert "aws-access-key-id" not in step["with"]
+                # The access stack's deploy role allows 2-hour sessions (GitHubDeployAccess).
+                assert step["with"]["role-duration-seconds"] == 7200
 
 
 def test_the_pull_request_workflow_tests_synthesizes_reviews_and_comments(workflows) -> None:
