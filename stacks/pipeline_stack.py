@@ -176,6 +176,8 @@ def _pipeline_synth_command(settings: PipelineSettings) -> str:
 
 _REGION = r"(?:<AWS::Region>|[a-z0-9-]+)"
 _ACCOUNT = r"(?:<AWS::AccountId>|\d{12})"
+# A stack with a known region writes the partition literally (@aws-cdk/core:enablePartitionLiterals).
+_PARTITION = r"(?:<AWS::Partition>|aws(?:-[a-z]+)*)"
 # Wildcards in the policies CDK Pipelines generates (and in the smoke steps' own statements),
 # with why each is acceptable. A finding that matches none stays unacknowledged and fails synth.
 _WILDCARD_REASONS: tuple[tuple[str, str], ...] = (
@@ -193,11 +195,11 @@ _WILDCARD_REASONS: tuple[tuple[str, str], ...] = (
         "objects of the pipeline's own artifact bucket, keyed by execution",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:logs:{_REGION}:{_ACCOUNT}:log-group:/aws/codebuild/.*",
+        rf"Resource::arn:{_PARTITION}:logs:{_REGION}:{_ACCOUNT}:log-group:/aws/codebuild/.*",
         "CodeBuild's own log group; streams are named per build",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:codebuild:{_REGION}:{_ACCOUNT}:report-group/.*",
+        rf"Resource::arn:{_PARTITION}:codebuild:{_REGION}:{_ACCOUNT}:report-group/.*",
         "CodeBuild test-report groups, named per project at run time",
     ),
     (
@@ -210,11 +212,11 @@ _WILDCARD_REASONS: tuple[tuple[str, str], ...] = (
         "asset-publishing builds have no narrower resource in CDK Pipelines",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:cloudformation:{_REGION}:{_ACCOUNT}:stack/[A-Za-z0-9-]+-platform/\*",
+        rf"Resource::arn:{_PARTITION}:cloudformation:{_REGION}:{_ACCOUNT}:stack/[A-Za-z0-9-]+-platform/\*",
         "the platform stack by name; the suffix is the stack id CloudFormation assigns",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:logs:{_REGION}:{_ACCOUNT}:log-group:airflow-[A-Za-z0-9_-]+-Task:\*",
+        rf"Resource::arn:{_PARTITION}:logs:{_REGION}:{_ACCOUNT}:log-group:airflow-[A-Za-z0-9_-]+-Task:\*",
         "log streams of the environment's Task log group are named by Airflow per task try",
     ),
 )
