@@ -20,6 +20,9 @@ from stacks.layout import ROOT
 from stacks.profile_stacks import build_profile_stacks
 
 PIPELINE_OUTDIR = "pipeline.out"
+# The platform's smoke DAG (dags/mwaa_platform_smoke.py), run by the post-deploy smoke test.
+SMOKE_DAG_ID = "mwaa_platform_smoke"
+SMOKE_DAG_FILE = "mwaa_platform_smoke.py"
 # CodeBuild's standard image with the runtimes of the project: Python 3.12 (MWAA's Airflow 3
 # image runs 3.12) and Node.js 20 (the CDK CLI).
 _RUNTIMES = {"phases": {"install": {"runtime-versions": {"python": "3.12", "nodejs": "20"}}}}
@@ -102,7 +105,7 @@ class MwaaPipelineStack(cdk.Stack):
                 ),
             )
             pre = [pipelines.ManualApprovalStep(f"Approve-{profile.name}")] if index else []
-            self.pipeline.add_stage(stage, pre=pre, post=[self._smoke_step(source, profile)])
+            self.pipeline.add_stage(stage, pre=pre, post=[self._smoke_step(source, profile, root)])
             self.stages.append(stage)
 
     def build(self) -> None:
@@ -119,9 +122,12 @@ class MwaaPipelineStack(cdk.Stack):
         assert isinstance(resource, cdk.CfnResource)
         resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005", "E3703"]}})
 
-    def _smoke_step(self, source: pipelines.IFileSetProducer, profile: Profile) -> pipelines.CodeBuildStep:
+    def _smoke_step(
+        self, source: pipelines.IFileSetProducer, profile: Profile, root: Path
+    ) -> pipelines.CodeBuildStep:
         """``mwaa-ops wait`` then ``mwaa-ops smoke`` against the environment just deployed, with
-        only the permissions they use (in the pipeline's account)."""
+        only the permissions they use (in the pipeline's account). The smoke test triggers the
+        platform's smoke DAG when the profile's DAG folder has it."""
         stack = cdk.Stack.of(self)
         region = profile.region or stack.region
         account = profile.account or stack.account
@@ -136,7 +142,12 @@ class MwaaPipelineStack(cdk.Stack):
             install_commands=["make .venv/.app-installed"],
             commands=[
                 f".venv/bin/mwaa-ops wait --profile {profile.name}",
-                f".venv/bin/mwaa-ops smoke --profile {profile.name}",
+                f".venv/bin/mwaa-ops smoke --profile {profile.name}"
+                + (
+                    f" --dag {SMOKE_DAG_ID}"
+                    if (root / profile.artifacts.dags / SMOKE_DAG_FILE).exists()
+                    else ""
+                ),
             ],
             partial_build_spec=codebuild.BuildSpec.from_object(_RUNTIMES),
             env={"AWS_REGION": region} if profile.region else None,

@@ -139,6 +139,7 @@ def test_deployments_run_dev_then_prod_never_overlapping(workflows) -> None:
         assert runs.index("make deploy") < runs.index("mwaa-ops wait") < runs.index("mwaa-ops smoke")
         assert f".venv/bin/mwaa-ops wait --profile {profile}" in runs
     assert ".venv/bin/mwaa-ops smoke --profile dev --dag movie-list-dag" in _runs(dev)
+    assert ".venv/bin/mwaa-ops smoke --profile prod --dag mwaa_platform_smoke" in _runs(prod)
 
 
 def test_dependency_caches_are_keyed_on_the_lock_files(workflows) -> None:

@@ -113,7 +113,7 @@ def test_profiles_deploy_in_order_prod_after_an_approval_each_then_a_smoke_test(
         spec = _build_spec(template, f"mwaa-ops smoke --profile {profile}")
         assert spec["phases"]["build"]["commands"] == [
             f".venv/bin/mwaa-ops wait --profile {profile}",
-            f".venv/bin/mwaa-ops smoke --profile {profile}",
+            f".venv/bin/mwaa-ops smoke --profile {profile} --dag mwaa_platform_smoke",
         ]
 
 
