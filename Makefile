@@ -17,11 +17,11 @@ synth: $(VENV)/.app-installed node_modules/.installed
 	@python -m platform_config cdk.json
 	$(CDK) synth --quiet -c profile=$(PROFILE)
 
-## test: set up, then lint, format check and the whole test suite
+## test: set up, then lint, format check and the whole test suite (one pytest worker per core)
 test: $(VENV)/.dev-installed node_modules/.installed
 	ruff check .
 	ruff format --check .
-	python -m pytest
+	python -m pytest -n auto
 
 ## diff / deploy: for an AWS account (credentials in the environment), PROFILE=dev|prod|...
 diff: $(VENV)/.app-installed node_modules/.installed
