@@ -442,7 +442,14 @@ def test_module_entry_point_and_make_target_run_without_aws_cdk_lib() -> None:
     ],
 )
 def test_make_cost_passes_profile_only_when_given(arguments: list[str], expected: str) -> None:
+    # A make of its own: not the variables or directory messages of a `make test` around it.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        ["make", "-n", "cost", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "cost", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     assert result.stdout.splitlines()[-1].strip() == expected
