@@ -39,15 +39,21 @@ def _stacks(stack: cdk.Stack) -> list[cdk.Stack]:
     return [c for c in stack.node.scope.node.children if isinstance(c, cdk.Stack)]
 
 
-def test_profiles_synthesize_their_stacks(synthesized) -> None:
-    dev = _stacks(synthesized["dev"][0])
-    assert [s.node.id for s in dev] == ["mwaa-dev-platform", "mwaa-dev-sample-data"]
-    assert [s.node.id for s in _stacks(synthesized["prod"][0])] == ["mwaa-prod-platform"]
+def _expected_stacks(profile: str) -> list[str]:
+    """The stacks a shipped profile should have: the platform, and the sample's if it asks."""
+    settings = cdk_context()["profiles"][profile]
+    name = settings["environment_name"]
+    return [f"{name}-platform", *([f"{name}-sample-data"] if settings.get("sample_data") else [])]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_profiles_synthesize_their_stacks(synthesized, profile: str) -> None:
+    stacks = _stacks(synthesized[profile][0])
+    assert [s.node.id for s in stacks] == _expected_stacks(profile)
     # One name for the CLI, cdk.out/ and CloudFormation.
-    assert all(s.node.id == s.stack_name == s.artifact_id for s in dev)
-    assert sorted(p.name for p in synthesized["dev"][1].parent.glob("*.template.json")) == [
-        "mwaa-dev-platform.template.json",
-        "mwaa-dev-sample-data.template.json",
+    assert all(s.node.id == s.stack_name == s.artifact_id for s in stacks)
+    assert sorted(p.name for p in synthesized[profile][1].parent.glob("*.template.json")) == [
+        f"{name}.template.json" for name in _expected_stacks(profile)
     ]
 
 
@@ -230,7 +236,7 @@ def test_several_profiles_synthesize_into_one_assembly(tmp_path: Path) -> None:
     assert [b.profile.name for b in built] == ["dev", "prod"]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
-    assert stacks == ["mwaa-dev-platform", "mwaa-dev-sample-data", "mwaa-prod-platform"]
+    assert stacks == sorted(_expected_stacks("dev") + _expected_stacks("prod"))
     names = {
         json.loads((tmp_path / f"{stack}.template.json").read_text())["Resources"][logical]["Properties"][
             "Name"
