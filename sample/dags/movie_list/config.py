@@ -2,7 +2,7 @@
 
 The single source of configuration is ``movie_list_config.json``, a JSON object written by the
 infrastructure at deploy time next to ``movie_list_dag.py``. Every key is documented on
-:class:`MovieListConfig` and in ``docs/movie_list_dag.md``. Only ``data_bucket`` is required.
+:class:`MovieListConfig` and in ``sample/README.md``. Only ``data_bucket`` is required.
 
 This module has no Airflow import so that it parses in milliseconds and can be unit tested on
 its own.

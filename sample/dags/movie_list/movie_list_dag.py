@@ -4,7 +4,7 @@ The modern form of the sample DAG of the Amazon MWAA launch post. It checks that
 reachable, lands ``ml-latest-small`` in the data bucket, exposes its CSVs as Athena tables,
 joins movies with their ratings above 4, cleans the result and replaces the rows of a Redshift
 Serverless table with it. Its settings come from ``movie_list_config.json`` next to this file;
-see ``docs/movie_list_dag.md``.
+see ``sample/README.md``.
 """
 
 from __future__ import annotations

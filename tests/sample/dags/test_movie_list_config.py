@@ -50,7 +50,7 @@ def test_minimal_file_takes_every_documented_default(tmp_path: Path) -> None:
 
 
 def documented_keys() -> dict[str, str]:
-    """Key -> default cell of the configuration table in docs/movie_list_dag.md."""
+    """Key -> default cell of the configuration table in sample/README.md."""
     section = DOC.read_text(encoding="utf-8").split("\n## Configuration\n", 1)[1].split("\n## ")[0]
     rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]*) \|", section, flags=re.MULTILINE)
     return {key: default.strip() for key, default in rows}
