@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import ArtifactError
 from platform_config import ProfileError, load_profile
 from stacks import MwaaPlatformStack
+from stacks.compliance import add_compliance_checks
 from stacks.data_plane_stack import SampleDataStack
 from stacks.layout import artifact_sources, print_summary
 
@@ -40,8 +40,9 @@ def build_app(app: cdk.App) -> MwaaPlatformStack:
         profile=profile,
         sources=artifact_sources(),
     )
+    stacks: list[cdk.Stack] = [stack]
     if profile.sample_data:
-        SampleDataStack(
+        data_stack = SampleDataStack(
             app,
             "MwaaSampleData",
             stack_name=f"{profile.environment_name}-sample-data",
@@ -59,7 +60,9 @@ def build_app(app: cdk.App) -> MwaaPlatformStack:
             encryption_key=stack.key,
             removal_policy=stack.removal_policy,
         )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        stacks.append(data_stack)
+    # AwsSolutions and the profile's compliance packs, over this profile's stacks only.
+    add_compliance_checks(stacks, profile.compliance)
     return stack
 
 

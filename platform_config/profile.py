@@ -23,6 +23,8 @@ RemovalPolicyName = Literal["retain", "destroy"]
 
 DEFAULT_PROFILE = "dev"
 LOG_DISABLED = "DISABLED"
+COMPLIANCE_PACKS = ("nist-800-53-r5", "hipaa", "pci-dss-3.2.1")
+"""cdk-nag rule packs a profile may add to AwsSolutions, which always runs (``compliance``)."""
 
 _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -89,6 +91,7 @@ class Profile:
     termination_protection: bool = False
     sample_data: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    compliance: tuple[str, ...] = ()
 
     @property
     def platform_stack_name(self) -> str:
@@ -112,7 +115,7 @@ _TOP_LEVEL_KEYS = (
     "webserver_access_mode", "endpoint_management", "network", "encryption", "logging",
     "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
     "worker_replacement_strategy", "dag_s3_path", "noncurrent_version_expiration_days",
-    "removal_policy", "termination_protection", "sample_data", "tags",
+    "removal_policy", "termination_protection", "sample_data", "tags", "compliance",
 )  # fmt: skip
 _NETWORK_KEYS = ("mode", "nat_gateways", "vpc_cidr", "vpc_id", "subnet_ids")
 
@@ -347,6 +350,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
             f"internet), but network.mode is '{network.mode}': set sample_data to false or use 'nat'",
         )  # fmt: skip
     tags = _read_tags(r, raw)
+    compliance = _read_compliance(r, raw)
 
     if r.problems:
         raise ProfileError(name, r.problems)
@@ -378,6 +382,7 @@ def load_profile(profiles: Mapping[str, Any] | None, name: str | None) -> Profil
         termination_protection=termination_protection,
         sample_data=sample_data,
         tags=tags,
+        compliance=compliance,
     )
 
 
@@ -513,3 +518,20 @@ def _read_tags(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
         else:
             tags[key] = value
     return tags
+
+
+def _read_compliance(r: _Reader, raw: Mapping[str, Any]) -> tuple[str, ...]:
+    given = raw.get("compliance", [])
+    allowed = f"allowed packs are {_choices(COMPLIANCE_PACKS)}"
+    if not isinstance(given, list):
+        r.fail("compliance", given, f"expected a list of compliance packs; {allowed}")
+        return ()
+    packs: list[str] = []
+    for pack in given:
+        if pack not in COMPLIANCE_PACKS:
+            r.fail("compliance", pack, allowed)
+        elif pack in packs:
+            r.fail("compliance", pack, "each pack may be listed once")
+        else:
+            packs.append(pack)
+    return tuple(packs)
