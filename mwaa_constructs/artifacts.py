@@ -25,7 +25,15 @@ from constructs import Construct
 
 from mwaa_constructs import rules
 from mwaa_constructs.environment import S3ObjectVersion
-from mwaa_constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge_bucket_deployment
+from mwaa_constructs.nag import (
+    LAMBDA_BASIC_EXECUTION,
+    acknowledge_bucket_deployment,
+    acknowledge_cdk_handler,
+    acknowledge_cdk_inline_policy,
+)
+
+# Construct id of the one Lambda function that serves every AwsCustomResource of a stack.
+_AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
 
 # Never deployed: byte-code caches, test files and editor/OS litter.
 DAG_EXCLUDES = (
@@ -294,6 +302,19 @@ class AirflowArtifacts(Construct):
                 resources=[self._bucket.arn_for_objects(key)],
             )
         ]
+        key_of_bucket = self._bucket.encryption_key
+        if key_of_bucket is not None:
+            # HeadObject of an SSE-KMS object needs kms:Decrypt, made by S3 on the caller's
+            # behalf: the key is usable through S3 of this region only, never directly.
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[key_of_bucket.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}
+                    },
+                )
+            )
         version = cr.AwsCustomResource(
             self,
             f"{id}Version",
@@ -307,9 +328,13 @@ class AirflowArtifacts(Construct):
             policy=cr.AwsCustomResourcePolicy.from_statements(statements),
             install_latest_aws_sdk=False,
         )
-        if self._bucket.encryption_key is not None:
-            self._bucket.encryption_key.grant_decrypt(version)
         version.node.add_dependency(deployment)
+        acknowledge_cdk_inline_policy(
+            version.node.find_child("CustomResourcePolicy"), what="CDK's AwsCustomResource (HeadObject)"
+        )
+        provider = cdk.Stack.of(self).node.try_find_child(_AWS_CUSTOM_RESOURCE_PROVIDER_ID)
+        if provider is not None:
+            acknowledge_cdk_handler(provider, what="CDK's AwsCustomResource provider")
         cdk.Validations.of(version.grant_principal).acknowledge(  # type: ignore[arg-type]
             cdk.Acknowledgment(
                 id=LAMBDA_BASIC_EXECUTION,

@@ -250,7 +250,7 @@ class AirflowEnvironment(EnvironmentBase):
         self.resource.node.add_dependency(self.log_groups)
         if execution_role is not None:
             # The resource references the role already; it must also wait for its policy.
-            self.resource.node.add_dependency(execution_role.role.node.find_child("DefaultPolicy"))
+            self.resource.node.add_dependency(execution_role.policy)
 
         self.webserver_url = self.resource.attr_webserver_url
         self.celery_executor_queue = self.resource.attr_celery_executor_queue
