@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
@@ -177,26 +175,34 @@ def test_isolated_interface_endpoints_admit_this_account_where_mwaa_signs_as_it(
     interface = template.find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
     )
-    restricted = {}
-    for endpoint in interface.values():
-        service = json.dumps(endpoint["Properties"]["ServiceName"])
-        if "PolicyDocument" in endpoint["Properties"]:
-            (statement,) = endpoint["Properties"]["PolicyDocument"]["Statement"]
-            restricted[service] = statement
-    assert sorted(s.split(".")[-1].strip('"') for s in restricted) == ["logs", "monitoring", "sqs"]
-    for service, statement in restricted.items():
-        prefix = ACCOUNT_ONLY_ENDPOINTS[
-            {"logs": "Logs", "monitoring": "Monitoring", "sqs": "Sqs"}[service.split(".")[-1].strip('"')]
-        ]
-        assert statement["Action"] == f"{prefix}:*"
+    policies = {
+        endpoint["Properties"]["ServiceName"]: endpoint["Properties"].get("PolicyDocument")
+        for endpoint in interface.values()
+    }
+    restricted = {service: policy for service, policy in policies.items() if policy is not None}
+    # Only where every caller is a principal of this account (see ACCOUNT_ONLY_ENDPOINTS).
+    assert sorted(restricted) == [
+        "com.amazonaws.eu-west-1.logs",
+        "com.amazonaws.eu-west-1.monitoring",
+        "com.amazonaws.eu-west-1.sqs",
+    ]
+    assert ACCOUNT_ONLY_ENDPOINTS == {"Logs": "logs", "Monitoring": "cloudwatch", "Sqs": "sqs"}
+    iam_prefix = {"logs": "logs", "monitoring": "cloudwatch", "sqs": "sqs"}
+    for service, policy in restricted.items():
+        (statement,) = policy["Statement"]
+        assert statement["Effect"] == "Allow" and statement["Principal"] == {"AWS": "*"}
+        assert statement["Action"] == f"{iam_prefix[service.rsplit('.', 1)[1]]}:*"
         assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
+    # ECR, KMS and the airflow.* endpoints keep the default (full access) policy.
+    assert len(policies) - len(restricted) == 6
 
 
-def test_bucket_access_changes_nothing_outside_isolated_mode(nat) -> None:
-    network, template = nat
-    network.allow_bucket_access(s3.Bucket(cdk.Stack.of(network), "Other"))
+def test_bucket_access_changes_nothing_outside_isolated_mode() -> None:
+    stack = cdk.Stack(cdk.App(), "Net")
+    network = AirflowNetwork(stack, "Network", mode="nat")
+    network.allow_bucket_access(s3.Bucket(stack, "Other"))
     assert network.s3_endpoint is None
-    template.resource_count_is("AWS::EC2::VPCEndpoint", 0)
+    Template.from_stack(stack).resource_count_is("AWS::EC2::VPCEndpoint", 0)
 
 
 def test_existing_mode_imports_without_lookup() -> None:
