@@ -85,6 +85,8 @@ class MwaaPlatformStack(LookupFreeStack):
             removal_policy=removal_policy,
             noncurrent_version_expiration=cdk.Duration.days(profile.noncurrent_version_expiration_days),
         )
+        # Isolated networks: the S3 endpoint reaches the DAG bucket (MWAA reads it from the VPC).
+        network.allow_bucket_access(dag_bucket.bucket)
         artifacts = AirflowArtifacts(
             self,
             "Artifacts",
