@@ -163,6 +163,7 @@ class SampleDataPlane(Construct):
         stack = cdk.Stack.of(self)
         self.data_prefix = data_prefix
         self._dag_bucket = dag_bucket
+        self._encryption_key = encryption_key
 
         # ---- S3 -------------------------------------------------------------------------
         buckets = SecureBucket(
@@ -486,13 +487,21 @@ class SampleDataPlane(Construct):
                 },
             )
 
-        cdk.Validations.of(self.movielens_connection_secret).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-SMG4",
-                reason="An Airflow connection to a public download site (type, host, scheme): no "
-                "credential, so nothing to rotate.",
-            )
+        no_credential = (
+            "An Airflow connection to a public download site (type, host, scheme): no credential, "
+            "so nothing to rotate."
         )
+        cdk.Validations.of(self.movielens_connection_secret).acknowledge(
+            cdk.Acknowledgment(id="AwsSolutions-SMG4", reason=no_credential)
+        )
+        connection_findings = {"SecretsManagerRotationEnabled": no_credential}
+        if self._encryption_key is None:
+            connection_findings["SecretsManagerUsingKMSKey"] = (
+                "No customer managed key in this profile (encryption 'aws_owned'): Secrets Manager's "
+                "AWS managed key. The secret holds a public address, no credential; profiles with a "
+                "customer managed key encrypt it with that key."
+            )
+        acknowledge_compliance(self.movielens_connection_secret, connection_findings)
         rotation = (
             "Sample data plane: rotating the Redshift admin password needs a rotation function "
             "in the VPC and the endpoint in the secret; no role of the platform may read the "

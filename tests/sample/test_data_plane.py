@@ -19,10 +19,10 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import AirflowKey, AirflowNetwork, DagBucket, ExecutionRole
 from mwaa_constructs.hygiene import drop_redundant_depends_on
+from platform_config.profile import COMPLIANCE_PACKS
 from sample.data_plane import (
     CONFIG_FILE_NAME,
     DAG_PACKAGE,
@@ -33,6 +33,7 @@ from sample.data_plane import (
     redshift_name,
 )
 from sample.stack import SampleDataStack
+from stacks.compliance import compliance_checks
 from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context, statement_with
 
 ENVIRONMENT_NAME = "mwaa-dev"
@@ -783,13 +784,13 @@ def test_cfn_lint_is_clean(fixture: str, request: pytest.FixtureRequest) -> None
 
 
 @pytest.mark.parametrize("fixture", ["synth", "synth_with_key"])
-def test_cdk_nag_has_no_unacknowledged_finding(fixture: str, request: pytest.FixtureRequest) -> None:
+def test_every_pack_has_no_unacknowledged_finding(fixture: str, request: pytest.FixtureRequest) -> None:
+    """AwsSolutions and the three compliance packs (NIST 800-53 R5, HIPAA, PCI DSS 3.2.1)."""
     s: Synthesized = request.getfixturevalue(fixture)
-    report = AwsSolutionsChecks().validate_scope(s.data)
     findings = [
         f"{violation.rule_name} at {resource.construct_path}"
-        for violation in report.violations
+        for pack in compliance_checks(COMPLIANCE_PACKS)
+        for violation in pack.validate_scope(s.data).violations
         for resource in violation.violating_resources
     ]
-    assert report.success, "\n".join(findings)
     assert findings == []
