@@ -44,7 +44,19 @@ ISOLATED_INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 # execution role has no ECR permission); MWAA uses the environment key through grants it
 # creates for its own principals (KMS); and which principal signs the calls of the
 # environment's own components to airflow.api, airflow.env and airflow.ops is not documented.
-ACCOUNT_ONLY_ENDPOINTS: dict[str, str] = {"Logs": "logs", "Monitoring": "cloudwatch", "Sqs": "sqs"}
+ACCOUNT_ONLY_ENDPOINTS: dict[str, str] = {
+    "Logs": "logs",
+    "Monitoring": "cloudwatch",
+    "Sqs": "sqs",
+    "SecretsManager": "secretsmanager",
+}
+
+# The interface endpoint Airflow's Secrets Manager backend needs in ``isolated`` mode
+# (``secrets_manager_endpoint``): it reads the secrets of this account with the execution role,
+# hence also in ACCOUNT_ONLY_ENDPOINTS.
+SECRETS_MANAGER_ENDPOINT: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+}
 
 
 class AirflowNetwork(Construct):
@@ -56,7 +68,9 @@ class AirflowNetwork(Construct):
       and ``nat_gateways`` NAT gateways (1 shares one gateway, 2 puts one in each zone).
     - ``isolated``: a new VPC with private subnets only and no internet route; the gateway
       endpoint for S3 and the interface endpoints in :data:`ISOLATED_INTERFACE_ENDPOINTS`, all
-      with private DNS, give the environment the AWS services it needs.
+      with private DNS, give the environment the AWS services it needs; with
+      ``secrets_manager_endpoint`` also Secrets Manager's (:data:`SECRETS_MANAGER_ENDPOINT`), for
+      Airflow's Secrets Manager backend. Ignored in the other modes.
     - ``existing``: imports ``vpc_id`` and the two ``subnet_ids`` without any lookup, so synthesis
       needs no credentials. Routing and endpoints are the owner's responsibility.
 
@@ -90,6 +104,7 @@ class AirflowNetwork(Construct):
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         flow_log_key: kms.IKey | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        secrets_manager_endpoint: bool = False,
     ) -> None:
         super().__init__(scope, id)
         if availability_zones not in (2, 3):
@@ -158,7 +173,7 @@ class AirflowNetwork(Construct):
             )
         self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
         if mode == "isolated":
-            self._add_endpoints(self.vpc)
+            self._add_endpoints(self.vpc, secrets_manager=secrets_manager_endpoint)
 
     def allow_bucket_access(self, bucket: s3.IBucket, *, write: bool = False) -> None:
         """Let the S3 gateway endpoint of an ``isolated`` network reach ``bucket`` (read; with
@@ -232,7 +247,7 @@ class AirflowNetwork(Construct):
                 )
         return vpc
 
-    def _add_endpoints(self, vpc: ec2.IVpc) -> None:
+    def _add_endpoints(self, vpc: ec2.IVpc, *, secrets_manager: bool) -> None:
         stack = cdk.Stack.of(self)
         self.s3_endpoint = vpc.add_gateway_endpoint("S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3)
         # The AWS-owned bucket ECR serves image layers from (presigned URLs, hence any principal):
@@ -258,7 +273,8 @@ class AirflowNetwork(Construct):
                 conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
             )
         )
-        for name, service in ISOLATED_INTERFACE_ENDPOINTS.items():
+        interface = {**ISOLATED_INTERFACE_ENDPOINTS, **(SECRETS_MANAGER_ENDPOINT if secrets_manager else {})}
+        for name, service in interface.items():
             endpoint = vpc.add_interface_endpoint(
                 f"{name}Endpoint",
                 service=service,

@@ -76,6 +76,8 @@ class MwaaPlatformStack(LookupFreeStack):
             flow_log_retention=retention,
             flow_log_key=key,
             removal_policy=removal_policy,
+            # Isolated networks: Airflow's Secrets Manager backend reaches the service privately.
+            secrets_manager_endpoint=profile.secrets_backend.enabled,
         )
         dag_bucket = DagBucket(
             self,

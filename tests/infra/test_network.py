@@ -186,7 +186,12 @@ def test_isolated_interface_endpoints_admit_this_account_where_mwaa_signs_as_it(
         "com.amazonaws.eu-west-1.monitoring",
         "com.amazonaws.eu-west-1.sqs",
     ]
-    assert ACCOUNT_ONLY_ENDPOINTS == {"Logs": "logs", "Monitoring": "cloudwatch", "Sqs": "sqs"}
+    assert ACCOUNT_ONLY_ENDPOINTS == {
+        "Logs": "logs",
+        "Monitoring": "cloudwatch",
+        "Sqs": "sqs",
+        "SecretsManager": "secretsmanager",
+    }
     iam_prefix = {"logs": "logs", "monitoring": "cloudwatch", "sqs": "sqs"}
     for service, policy in restricted.items():
         (statement,) = policy["Statement"]
@@ -195,6 +200,28 @@ def test_isolated_interface_endpoints_admit_this_account_where_mwaa_signs_as_it(
         assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
     # ECR, KMS and the airflow.* endpoints keep the default (full access) policy.
     assert len(policies) - len(restricted) == 6
+
+
+@pytest.mark.parametrize("mode", ["isolated", "nat"])
+def test_the_secrets_manager_endpoint_comes_with_isolated_mode_only(mode: str) -> None:
+    stack = cdk.Stack(
+        cdk.App(), "SecretsEndpoint", env=cdk.Environment(account="111122223333", region="eu-west-1")
+    )
+    AirflowNetwork(stack, "Network", mode=mode, secrets_manager_endpoint=True)
+    template = Template.from_stack(stack)
+    endpoints = template.find_resources(
+        "AWS::EC2::VPCEndpoint",
+        {"Properties": {"ServiceName": "com.amazonaws.eu-west-1.secretsmanager"}},
+    )
+    if mode == "nat":
+        assert endpoints == {}
+        return
+    (endpoint,) = endpoints.values()
+    assert endpoint["Properties"]["PrivateDnsEnabled"] is True
+    (statement,) = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "secretsmanager:*" and statement["Principal"] == {"AWS": "*"}
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
+    assert len(template.find_resources("AWS::EC2::VPCEndpoint")) == 1 + len(ISOLATED_INTERFACE_ENDPOINTS) + 1
 
 
 def test_bucket_access_changes_nothing_outside_isolated_mode() -> None:
