@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: synth test lint format diff deploy bench cost clean dag-test check-dags
+.PHONY: synth test lint format diff deploy review bench cost clean dag-test check-dags
 
 ## synth: set up, synthesize every stack of PROFILE (default dev; several: PROFILE=dev,prod) into
 ## cdk.out/, print a summary. cdk.json is read first, so that a syntax error points at its line.
@@ -17,18 +17,29 @@ synth: $(VENV)/.app-installed node_modules/.installed
 	@python -m platform_config cdk.json
 	$(CDK) synth --quiet -c profile=$(PROFILE)
 
-## test: set up, then lint, format check and the whole test suite
+## test: set up, then lint, format check and the whole test suite (one pytest worker per core)
 test: $(VENV)/.dev-installed node_modules/.installed
 	ruff check .
 	ruff format --check .
-	python -m pytest
+	python -m pytest -n auto
 
 ## diff / deploy: for an AWS account (credentials in the environment), PROFILE=dev|prod|...
 diff: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) diff --all -c profile=$(PROFILE)
 
+# With CI=true (set by GitHub Actions and CodeBuild): no approval prompt, outputs to a file.
+DEPLOY_CI_FLAGS := $(if $(filter true,$(CI)),--require-approval never --outputs-file cdk-outputs-$(PROFILE).json)
+
 deploy: $(VENV)/.app-installed node_modules/.installed
-	$(CDK) deploy --all -c profile=$(PROFILE)
+	$(CDK) deploy --all -c profile=$(PROFILE) $(DEPLOY_CI_FLAGS)
+
+## review: offline change report, BASE (a git ref) against the working tree, for every profile
+##         (or PROFILE=dev,prod); FORMAT=markdown|json, FAIL_ON=update|replacement, OUTPUT=file
+review: $(VENV)/.dev-installed node_modules/.installed
+	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref> [PROFILE=dev,prod] [FORMAT=markdown|json] [FAIL_ON=update|replacement]" >&2; exit 2; }
+	python -m mwaa_ops.review --base "$(BASE)" --format $(or $(FORMAT),markdown) \
+		$(if $(filter-out file,$(origin PROFILE)),--profile "$(PROFILE)") \
+		$(if $(FAIL_ON),--fail-on $(FAIL_ON)) $(if $(OUTPUT),--output "$(OUTPUT)")
 
 ## bench: synth time of the default profile against an empty CDK app, and of 1, 2, 4 and 8 profiles
 bench: $(VENV)/.app-installed node_modules/.installed

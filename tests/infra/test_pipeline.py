@@ -1,0 +1,222 @@
+"""The CDK Pipelines alternative: source, test gate, stages in profile order, approval, smoke tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from pipeline_app import STACK_NAME, build_app
+from platform_config.delivery import SettingsError, load_pipeline
+from stacks.pipeline_stack import MwaaPipelineStack
+from tests.infra.conftest import cdk_context
+
+CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/12345678-1234-1234-1234-123456789012"
+REPO = "example-org/mwaa-platform"
+
+
+def _synth(
+    outdir: Path, profile_accounts: dict[str, str] | None = None, **settings: str
+) -> MwaaPipelineStack:
+    context = cdk_context()
+    for name, account in (profile_accounts or {}).items():
+        context["profiles"][name].update(account=account, region="eu-west-1")
+    context.update(pipeline_connection_arn=CONNECTION, pipeline_repository=REPO, **settings)
+    app = cdk.App(context=context, outdir=str(outdir))
+    stack = build_app(app)
+    app.synth()
+    return stack
+
+
+@pytest.fixture(scope="module")
+def same_account(tmp_path_factory: pytest.TempPathFactory) -> tuple[MwaaPipelineStack, Template]:
+    stack = _synth(tmp_path_factory.mktemp("pipeline"))
+    return stack, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def cross_account(tmp_path_factory: pytest.TempPathFactory) -> tuple[MwaaPipelineStack, Template]:
+    stack = _synth(
+        tmp_path_factory.mktemp("cross"),
+        {"dev": "111122223333", "prod": "444455556666"},
+        pipeline_account="111122223333",
+        pipeline_region="eu-west-1",
+    )
+    return stack, Template.from_stack(stack)
+
+
+def _stages(template: Template) -> list[dict[str, Any]]:
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    return pipeline["Properties"]["Stages"]
+
+
+def _build_spec(template: Template, text: str) -> dict[str, Any]:
+    found = [
+        json.loads(p["Properties"]["Source"]["BuildSpec"])
+        for p in template.find_resources("AWS::CodeBuild::Project").values()
+        if text in p["Properties"]["Source"].get("BuildSpec", "")
+    ]
+    assert len(found) == 1, text
+    return found[0]
+
+
+def test_the_source_is_the_connection(same_account) -> None:
+    _, template = same_account
+    (action,) = _stages(template)[0]["Actions"]
+    assert action["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    configuration = action["Configuration"]
+    assert (
+        configuration["ConnectionArn"],
+        configuration["FullRepositoryId"],
+        configuration["BranchName"],
+    ) == (
+        CONNECTION,
+        REPO,
+        "main",
+    )
+
+
+def test_the_synth_step_runs_the_gate_and_synthesizes_the_pipeline(same_account) -> None:
+    _, template = same_account
+    spec = _build_spec(template, "make test")
+    assert spec["phases"]["install"]["runtime-versions"] == {"python": "3.12", "nodejs": "20"}
+    assert spec["phases"]["build"]["commands"] == [
+        "make test",
+        "make synth PROFILE=dev,prod",
+        'npx --no-install cdk synth --quiet --app "python3 pipeline_app.py" '
+        f"-c pipeline_connection_arn={CONNECTION} -c pipeline_repository={REPO} -c pipeline_branch=main "
+        "-c pipeline_profiles=dev,prod -o pipeline.out",
+    ]
+    assert spec["artifacts"]["base-directory"] == "pipeline.out"
+
+
+def test_profiles_deploy_in_order_prod_after_an_approval_each_then_a_smoke_test(same_account) -> None:
+    _, template = same_account
+    stages = {stage["Name"]: stage["Actions"] for stage in _stages(template)}
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", "Deploy-dev", "Deploy-prod"]
+    for profile, approval in (("dev", False), ("prod", True)):
+        actions = sorted(stages[f"Deploy-{profile}"], key=lambda a: a["RunOrder"])
+        kinds = [a["ActionTypeId"]["Provider"] for a in actions]
+        assert (kinds[0] == "Manual") is approval, kinds
+        assert kinds[-1] == "CodeBuild" and actions[-1]["Name"] == f"Smoke-{profile}"
+        deploys = [a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+        assert {a["Configuration"]["StackName"] for a in deploys} >= {f"mwaa-{profile}-platform"}
+        first_deploy = min(a["RunOrder"] for a in deploys)
+        assert actions[-1]["RunOrder"] > max(a["RunOrder"] for a in deploys) > first_deploy - 1
+        spec = _build_spec(template, f"mwaa-ops smoke --profile {profile}")
+        assert spec["phases"]["build"]["commands"] == [
+            f".venv/bin/mwaa-ops wait --profile {profile}",
+            f".venv/bin/mwaa-ops smoke --profile {profile} --dag mwaa_platform_smoke",
+        ]
+
+
+def test_the_smoke_steps_may_read_only_their_environment(same_account) -> None:
+    _, template = same_account
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": "airflow:GetEnvironment",
+                            "Effect": "Allow",
+                            "Resource": {
+                                "Fn::Join": [
+                                    "",
+                                    [
+                                        "arn:",
+                                        {"Ref": "AWS::Partition"},
+                                        ":airflow:",
+                                        {"Ref": "AWS::Region"},
+                                        ":",
+                                        {"Ref": "AWS::AccountId"},
+                                        ":environment/mwaa-prod",
+                                    ],
+                                ]
+                            },
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_stages_hold_the_profile_stacks(same_account, cross_account) -> None:
+    stack, _ = same_account
+    assert [[s.stack_name for s in st.node.children if isinstance(s, cdk.Stack)] for st in stack.stages] == [
+        ["mwaa-dev-platform", "mwaa-dev-sample-data"],
+        ["mwaa-prod-platform"],
+    ]
+    assert stack.cross_account is False
+    cross, _ = cross_account
+    assert [(s.platform_stack.account, s.platform_stack.region) for s in cross.stages] == [
+        ("111122223333", "eu-west-1"),
+        ("444455556666", "eu-west-1"),
+    ]
+
+
+def test_cross_account_profiles_get_a_rotating_artifact_key(same_account, cross_account) -> None:
+    _, template = same_account
+    template.resource_count_is("AWS::KMS::Key", 0)
+    cross, template = cross_account
+    assert cross.cross_account is True
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    assert "EncryptionKey" in pipeline["Properties"]["ArtifactStore"]
+
+
+@pytest.mark.parametrize("variant", ["same_account", "cross_account"])
+def test_cdk_nag_and_cfn_lint_are_clean(variant: str, request: pytest.FixtureRequest) -> None:
+    stack, _ = request.getfixturevalue(variant)
+    stacks = [stack] + [s for st in stack.stages for s in st.node.children if isinstance(s, cdk.Stack)]
+    for each in stacks:
+        report = AwsSolutionsChecks().validate_scope(each)
+        assert report.success, (each.stack_name, [v.rule_name for v in report.violations])
+    outdir = Path(stack.node.scope.outdir)  # type: ignore[union-attr]
+    templates = [
+        str(outdir / f"{STACK_NAME}.template.json"),
+        *map(str, outdir.glob("assembly-*/*.template.json")),
+    ]
+    assert len(templates) == len(stacks)
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({}, "pipeline_connection_arn: got None; expected a CodeConnections connection ARN"),
+        (
+            {"pipeline_connection_arn": "arn:aws:codeconnections:eu-west-1:111122223333:connection/x"},
+            "pipeline_connection_arn: got 'arn:aws:codeconnections:eu-west-1:111122223333:connection/x'",
+        ),
+        (
+            {"pipeline_repository": "mwaa-platform"},
+            "pipeline_repository: got 'mwaa-platform'; expected OWNER/NAME",
+        ),
+        (
+            {"pipeline_profiles": "dev,staging"},
+            "pipeline_profiles: got staging; allowed: the profiles of cdk.json",
+        ),
+        ({"pipeline_profiles": "dev,dev"}, "pipeline_profiles: got 'dev,dev'; every name must appear once"),
+        ({"pipeline_account": "1234"}, "pipeline_account: got '1234'; expected a 12-digit account id"),
+        ({"pipeline_region": "europe"}, "pipeline_region: got 'europe'"),
+    ],
+)
+def test_bad_pipeline_settings_are_refused(context: dict[str, Any], message: str) -> None:
+    defaults = {"pipeline_connection_arn": CONNECTION, "pipeline_repository": REPO}
+    if "pipeline_connection_arn" not in context and not context:
+        defaults.pop("pipeline_connection_arn")
+    with pytest.raises(SettingsError, match="pipeline settings are invalid") as error:
+        load_pipeline({**defaults, **context}.get, {"dev", "prod"})
+    assert message in str(error.value)
