@@ -449,6 +449,11 @@ def test_module_entry_point_and_make_target_run_without_aws_cdk_lib() -> None:
 )
 def test_make_cost_passes_profile_only_when_given(arguments: list[str], expected: str) -> None:
     result = subprocess.run(
-        ["make", "-n", "cost", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
+        # --no-print-directory: under `make test` the nested make would add "Leaving directory".
+        ["make", "-n", "--no-print-directory", "cost", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.splitlines()[-1].strip() == expected
