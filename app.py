@@ -12,22 +12,25 @@ from __future__ import annotations
 import sys
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import ArtifactError
 from platform_config import ProfileError, load_profiles
 from stacks import ProfileStacks, build_profile_stacks
+from stacks.compliance import add_compliance_checks
 from stacks.layout import ROOT, print_summary
 
 
 def build_app(app: cdk.App) -> list[ProfileStacks]:
     """Build the stacks of every profile named by the ``profile`` context value (comma-separated;
-    default ``dev``), in the order given, and attach cdk-nag to the app."""
+    default ``dev``), in the order given, and attach cdk-nag to each profile's stacks: AwsSolutions
+    and the packs of the profile's ``compliance`` setting."""
     profiles = load_profiles(
         app.node.try_get_context("profiles"), app.node.try_get_context("profile"), root=ROOT
     )
     built = [build_profile_stacks(app, profile) for profile in profiles]
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    for profile_stacks in built:
+        # AwsSolutions and the profile's compliance packs, over this profile's stacks only.
+        add_compliance_checks(profile_stacks.stacks, profile_stacks.profile.compliance)
     return built
 
 

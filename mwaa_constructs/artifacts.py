@@ -24,13 +24,21 @@ from constructs import Construct
 
 from mwaa_constructs.dag_files import DAG_EXCLUDES, list_dag_files
 from mwaa_constructs.environment import S3ObjectVersion
-from mwaa_constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge_bucket_deployment
+from mwaa_constructs.nag import (
+    LAMBDA_BASIC_EXECUTION,
+    acknowledge_bucket_deployment,
+    acknowledge_cdk_handler,
+    acknowledge_cdk_inline_policy,
+)
 from mwaa_constructs.requirements import (
     CheckedRequirements,
     RequirementsError,
     ResolvedRequirement,
     check_requirements,
 )
+
+# Construct id of the one Lambda function that serves every AwsCustomResource of a stack.
+_AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
 
 PLUGINS_SIZE_LIMIT = 1024**3  # MWAA rolls an update back when plugins.zip exceeds 1 GB.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -228,6 +236,19 @@ class AirflowArtifacts(Construct):
                 resources=[self._bucket.arn_for_objects(key)],
             )
         ]
+        key_of_bucket = self._bucket.encryption_key
+        if key_of_bucket is not None:
+            # HeadObject of an SSE-KMS object needs kms:Decrypt, made by S3 on the caller's
+            # behalf: the key is usable through S3 of this region only, never directly.
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[key_of_bucket.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}
+                    },
+                )
+            )
         version = cr.AwsCustomResource(
             self,
             f"{id}Version",
@@ -241,9 +262,13 @@ class AirflowArtifacts(Construct):
             policy=cr.AwsCustomResourcePolicy.from_statements(statements),
             install_latest_aws_sdk=False,
         )
-        if self._bucket.encryption_key is not None:
-            self._bucket.encryption_key.grant_decrypt(version)
         version.node.add_dependency(deployment)
+        acknowledge_cdk_inline_policy(
+            version.node.find_child("CustomResourcePolicy"), what="CDK's AwsCustomResource (HeadObject)"
+        )
+        provider = cdk.Stack.of(self).node.try_find_child(_AWS_CUSTOM_RESOURCE_PROVIDER_ID)
+        if provider is not None:
+            acknowledge_cdk_handler(provider, what="CDK's AwsCustomResource provider")
         cdk.Validations.of(version.grant_principal).acknowledge(  # type: ignore[arg-type]
             cdk.Acknowledgment(
                 id=LAMBDA_BASIC_EXECUTION,

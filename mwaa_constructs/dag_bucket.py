@@ -11,6 +11,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mwaa_constructs.nag import acknowledge_compliance
+
+_REPLICATION_REASON = (
+    "Cross-region replication needs a second bucket, region and replication role that this "
+    "project does not own: versioning (on), retention of noncurrent versions and the stack's "
+    "removal policy are the recovery controls here. Add a replication rule where a second "
+    "region is required."
+)
+
 # "airflow-" + name + "-" + 12-digit account + "-" + region (longest region codes have 14
 # characters) must fit S3's 63-character limit.
 _MAX_NAME_PART = 63 - len("airflow-") - 1 - 12 - 1 - 14
@@ -84,6 +93,14 @@ class SecureBucket(Construct):
                 reason="This is the server access log destination; logging it to itself would loop.",
             )
         )
+        acknowledge_compliance(
+            self.access_log_bucket,
+            {
+                "S3DefaultEncryptionKMS": "S3 server access log delivery writes only to buckets "
+                "encrypted with SSE-S3 (SSE-KMS is not supported for the target bucket).",
+                "S3BucketReplicationEnabled": _REPLICATION_REASON,
+            },
+        )
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -96,6 +113,13 @@ class SecureBucket(Construct):
             lifecycle_rules=[expire_noncurrent, *lifecycle_rules],
             **common,  # type: ignore[arg-type]
         )
+        acknowledged = {"S3BucketReplicationEnabled": _REPLICATION_REASON}
+        if encryption_key is None:
+            acknowledged["S3DefaultEncryptionKMS"] = (
+                "No customer managed key in this profile (encryption 'aws_owned'): SSE-S3. "
+                "Profiles with a customer managed key encrypt the bucket with it (SSE-KMS)."
+            )
+        acknowledge_compliance(self.bucket, acknowledged)
 
 
 class DagBucket(SecureBucket):

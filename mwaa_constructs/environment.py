@@ -237,6 +237,9 @@ class AirflowEnvironment(EnvironmentBase):
     (which must then not set them) and the execution role may read the secrets under its
     prefixes, and decrypt them with ``kms_key`` through Secrets Manager.
 
+    Grants on :attr:`role` land in :attr:`role_policy`, the execution role's customer managed
+    policy (``None`` when ``role`` is given): acknowledge cdk-nag findings of added grants there.
+
     ``connections`` controls the security groups; grant access with :meth:`grant_web_login`,
     :meth:`grant_cli_token` and :meth:`grant_rest_api`; read metrics with the ``metric_*``
     methods; import an environment with :meth:`from_environment_name`.
@@ -312,6 +315,9 @@ class AirflowEnvironment(EnvironmentBase):
             )
             role = execution_role.role
         self.role = role
+        # The customer managed policy that holds every statement of the role created here (and
+        # of later grants on it); None for a role passed in.
+        self.role_policy: iam.ManagedPolicy | None = execution_role.policy if execution_role else None
         self.secrets_backend = secrets_backend
         options = dict(airflow_configuration_options or {})
         if secrets_backend is not None:
@@ -368,7 +374,7 @@ class AirflowEnvironment(EnvironmentBase):
         self.resource.node.add_dependency(self.log_groups)
         if execution_role is not None:
             # The resource references the role already; it must also wait for its policy.
-            self.resource.node.add_dependency(execution_role.role.node.find_child("DefaultPolicy"))
+            self.resource.node.add_dependency(execution_role.policy)
 
         self.webserver_url = self.resource.attr_webserver_url
         self.celery_executor_queue = self.resource.attr_celery_executor_queue

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from mwaa_constructs.grants import grant_bucket_objects
 from mwaa_constructs.nag import acknowledge_iam5, bucket_objects_finding, resource_finding
+from mwaa_constructs.roles import ManagedPolicyRole
 
 
 def environment_arn(scope: Construct, environment_name: str) -> str:
@@ -25,6 +26,30 @@ def environment_arn(scope: Construct, environment_name: str) -> str:
     )
 
 
+def log_group_arns(scope: Construct, log_groups: Sequence[logs.ILogGroup]) -> list[str]:
+    """Both ARN forms of each log group: ``log-group:<name>`` and ``log-group:<name>:*``.
+
+    IAM authorizes ``CreateLogGroup``, ``GetLogGroupFields``, ``GetLogRecord`` and
+    ``GetQueryResults`` on the log group ARN without the ``:*`` suffix (the service
+    authorization reference, resource type ``log-group``) and the stream actions
+    (``CreateLogStream``, ``PutLogEvents``, ``GetLogEvents``) on ``log-group:<name>:log-stream:<s>``,
+    which only the ``:*`` form matches. The AWS reference policy covers both with
+    ``log-group:airflow-<env>-*``; these name exactly the environment's five groups."""
+    stack = cdk.Stack.of(scope)
+    arns: list[str] = []
+    for group in log_groups:
+        arns.append(
+            stack.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=group.log_group_name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+        )
+        arns.append(group.log_group_arn)  # CloudFormation's Arn attribute: log-group:<name>:*
+    return arns
+
+
 class ExecutionRole(Construct):
     """The execution role of one environment: the AWS reference policy, scoped.
 
@@ -35,7 +60,8 @@ class ExecutionRole(Construct):
     ``airflow-celery-*`` queues MWAA creates in its service account; and use ``key`` through S3
     and SQS only. No AWS managed policy is attached. Add what DAGs need with grants on
     :attr:`role` (``grant_bucket_objects(data_bucket, execution_role.role)`` or any construct's
-    ``grant_*`` method).
+    ``grant_*`` method): every statement lands in the customer managed policy
+    :attr:`policy` (see :class:`ManagedPolicyRole`).
     """
 
     def __init__(
@@ -52,7 +78,7 @@ class ExecutionRole(Construct):
         stack = cdk.Stack.of(self)
         env_arn = environment_arn(self, environment_name)
         self._celery_queues = f"arn:{stack.partition}:sqs:{stack.region}:*:airflow-celery-*"
-        self.role = iam.Role(
+        self.role = ManagedPolicyRole(
             self,
             "Role",
             description=f"Execution role of the MWAA environment {environment_name}",
@@ -79,7 +105,7 @@ class ExecutionRole(Construct):
                     "logs:GetLogGroupFields",
                     "logs:GetQueryResults",
                 ],
-                resources=[group.log_group_arn for group in log_groups],
+                resources=log_group_arns(self, log_groups),
             ),
             # Account-level reads with no resource-level permissions in IAM.
             iam.PolicyStatement(
@@ -134,10 +160,11 @@ class ExecutionRole(Construct):
         # s3:GetObject*, s3:GetBucket*, s3:List* on the bucket and its objects (the reference
         # policy's S3 statement); the bucket key is usable through S3 only.
         grant_bucket_objects(bucket, self.role)
+        self.policy = self.role.policy
         self._acknowledge_reference_policy_wildcards(bucket)
 
     def _acknowledge_reference_policy_wildcards(self, bucket: s3.IBucket) -> None:
-        policy = self.role.node.find_child("DefaultPolicy")
+        policy = self.role.policy
         reasons = {
             "Resource::*": "logs:DescribeLogGroups, s3:GetAccountPublicAccessBlock and "
             "cloudwatch:PutMetricData (limited to the AmazonMWAA namespace) have no resource-level "

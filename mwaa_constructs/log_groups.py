@@ -8,6 +8,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from mwaa_constructs import rules
+from mwaa_constructs.nag import acknowledge_compliance
 
 
 class AirflowLogGroups(Construct):
@@ -40,6 +41,16 @@ class AirflowLogGroups(Construct):
                 encryption_key=encryption_key,
                 removal_policy=removal_policy,
             )
+            if encryption_key is None:
+                acknowledge_compliance(
+                    self.log_groups[component],
+                    {
+                        "CloudWatchLogGroupEncrypted": "No customer managed key in this profile "
+                        "(encryption 'aws_owned', the key MWAA cannot switch later): CloudWatch Logs "
+                        "encrypts the group with its own keys. Profiles with a customer managed key "
+                        "encrypt every log group with it."
+                    },
+                )
 
         self.log_group_names: list[str] = [rules.log_group_name(environment_name, c) for c in self.log_groups]
 

@@ -15,6 +15,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from mwaa_constructs.environment import CLUSTERS, EnvironmentBase
+from mwaa_constructs.nag import acknowledge_compliance
 
 PERIOD = cdk.Duration.minutes(5)
 UTILIZATION_THRESHOLD = 95
@@ -128,14 +129,13 @@ class AirflowMonitoring(Construct):
                 )
             )
         else:
-            cdk.Validations.of(topic).acknowledge(
-                cdk.Acknowledgment(
-                    id="AwsSolutions-SNS2",
-                    reason="No customer managed key in this environment, and CloudWatch alarms cannot "
-                    "publish to a topic encrypted with the AWS managed aws/sns key. Messages carry "
-                    "alarm states only; publishing requires TLS.",
-                )
+            reason = (
+                "No customer managed key in this environment, and CloudWatch alarms cannot publish "
+                "to a topic encrypted with the AWS managed aws/sns key. Messages carry alarm states "
+                "only; publishing requires TLS."
             )
+            cdk.Validations.of(topic).acknowledge(cdk.Acknowledgment(id="AwsSolutions-SNS2", reason=reason))
+            acknowledge_compliance(topic, {"SNSEncryptedKMS": reason})
         return topic
 
     def _alarm_specs(self) -> list[_AlarmSpec]:

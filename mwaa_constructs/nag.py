@@ -13,6 +13,61 @@ LAMBDA_BASIC_EXECUTION = (
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
 )
 
+# Rule-id prefixes of the compliance packs a profile can select (stacks/compliance.py).
+COMPLIANCE_PACK_PREFIXES = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+# Rules that a pack does not have (cdk-nag 3.0): no acknowledgment is recorded for them there.
+_RULES_NOT_IN_PACK = {
+    "PCI.DSS.321": frozenset({"LambdaConcurrency", "LambdaDLQ", "SecretsManagerRotationEnabled"}),
+}
+
+
+def acknowledge_compliance(scope: Construct, findings: dict[str, str]) -> None:
+    """Acknowledge compliance-pack rules (``{"IAMNoInlinePolicy": reason}``) on ``scope``, for
+    each pack of :data:`COMPLIANCE_PACK_PREFIXES` that has the rule, with the same reason."""
+    cdk.Validations.of(scope).acknowledge(
+        *(
+            cdk.Acknowledgment(id=f"{prefix}-{rule}", reason=reason)
+            for prefix in COMPLIANCE_PACK_PREFIXES
+            for rule, reason in findings.items()
+            if rule not in _RULES_NOT_IN_PACK.get(prefix, frozenset())
+        )
+    )
+
+
+def acknowledge_cdk_handler(function: Construct, *, what: str) -> None:
+    """The findings on a Lambda function that aws-cdk-lib creates and owns (a custom-resource
+    handler ``what``), explained once for every pack."""
+    cdk.Validations.of(function).acknowledge(
+        cdk.Acknowledgment(
+            id="AwsSolutions-L1",
+            reason=f"The runtime of {what} is chosen and updated by aws-cdk-lib, not by this project.",
+        )
+    )
+    acknowledge_compliance(
+        function,
+        {
+            "LambdaConcurrency": f"{what} runs only during CloudFormation deployments, one "
+            "invocation per custom resource: reserved concurrency would only hold capacity idle.",
+            "LambdaDLQ": f"{what} is invoked synchronously by CloudFormation, which reports a "
+            "failure in the stack events and rolls back: there is no asynchronous event to keep.",
+            "LambdaInsideVPC": f"{what} calls only AWS APIs (S3, CloudFormation) during "
+            "deployments and handles no data of the environment; outside the VPC it needs no "
+            "NAT route or endpoints.",
+        },
+    )
+
+
+def acknowledge_cdk_inline_policy(policy: Construct, *, what: str) -> None:
+    """``IAMNoInlinePolicy`` on the inline policy aws-cdk-lib writes for its own handler role."""
+    acknowledge_compliance(
+        policy,
+        {
+            "IAMNoInlinePolicy": f"The policy of {what} is created, attached and deleted with its "
+            "role by aws-cdk-lib, which exposes no managed-policy form for it; every statement "
+            "is scoped to the resources of this stack.",
+        },
+    )
+
 
 def resource_finding(scope: Construct, arn: str) -> str:
     """The IAM5 finding text of a resource ARN, as cdk-nag writes it in ``scope``'s stack:
@@ -104,13 +159,9 @@ def acknowledge_bucket_deployment(
     if destination.encryption_key is not None:
         findings["Action::kms:GenerateDataKey*"] = f"{purpose}: objects are encrypted with the bucket key."
         findings["Action::kms:ReEncrypt*"] = f"{purpose}: objects are encrypted with the bucket key."
-    acknowledge_iam5(role.node.find_child("DefaultPolicy"), findings)
+    policy = role.node.find_child("DefaultPolicy")
+    acknowledge_iam5(policy, findings)
+    acknowledge_cdk_inline_policy(policy, what="CDK's BucketDeployment handler")
     function = role.node.scope
     if function is not None:
-        cdk.Validations.of(function).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-L1",
-                reason="The runtime of CDK's BucketDeployment handler is chosen and updated by "
-                "aws-cdk-lib, not by this project.",
-            )
-        )
+        acknowledge_cdk_handler(function, what="CDK's BucketDeployment handler")

@@ -41,6 +41,8 @@ HOURS_PER_MONTH = 730
 # environment's subnets they are placed in; importing that module would start aws-cdk-lib, so
 # tests/ops/test_cost.py asserts these stay equal to it.
 ISOLATED_INTERFACE_ENDPOINTS = 9
+# Mirrors mwaa_constructs.network.SECRETS_MANAGER_ENDPOINT: one more with secrets_backend.enabled.
+SECRETS_MANAGER_ENDPOINTS = 1
 ENVIRONMENT_AVAILABILITY_ZONES = 2
 # Mirrors mwaa_constructs.monitoring: one dashboard per environment, and MWAA's recommended
 # alarms with alarms.enabled (the agreement test on synthesized templates keeps them equal).
@@ -95,12 +97,17 @@ def footprint_from_profile(profile: Profile) -> Footprint:
     """The footprint the stacks of ``profile`` will have, derived without synthesis.
 
     Mirrors what the stacks build: NAT gateways (each with an Elastic IP) in mode ``nat``; the
-    interface endpoints of mode ``isolated`` in the environment's two zones; the platform key
+    interface endpoints of mode ``isolated`` in the environment's two zones (with Secrets
+    Manager's when ``secrets_backend.enabled``); the platform key
     with ``encryption`` ``customer_managed``; with ``sample_data``, the Redshift Serverless
     workgroup, its admin secret and the DAG's connection secret; the dashboard, and the
     recommended alarms unless ``alarms.enabled`` is off."""
     nat = profile.network.nat_gateways if profile.network.mode == "nat" else 0
-    endpoints = profile.network.mode == "isolated"
+    endpoints = (
+        ISOLATED_INTERFACE_ENDPOINTS + (SECRETS_MANAGER_ENDPOINTS if profile.secrets_backend.enabled else 0)
+        if profile.network.mode == "isolated"
+        else 0
+    )
     environment = EnvironmentFootprint(
         name=profile.environment_name,
         environment_class=profile.environment_class,
@@ -114,9 +121,7 @@ def footprint_from_profile(profile: Profile) -> Footprint:
         environments=(environment,),
         nat_gateways=nat,
         public_ipv4_addresses=nat,
-        interface_endpoint_azs=ISOLATED_INTERFACE_ENDPOINTS * ENVIRONMENT_AVAILABILITY_ZONES
-        if endpoints
-        else 0,
+        interface_endpoint_azs=endpoints * ENVIRONMENT_AVAILABILITY_ZONES,
         kms_keys=1 if profile.encryption == "customer_managed" else 0,
         secrets=SAMPLE_SECRETS if profile.sample_data else 0,
         redshift_serverless_workgroups=1 if profile.sample_data else 0,

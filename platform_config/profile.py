@@ -24,6 +24,8 @@ RemovalPolicyName = Literal["retain", "destroy"]
 
 DEFAULT_PROFILE = "dev"
 LOG_DISABLED = "DISABLED"
+COMPLIANCE_PACKS = ("nist-800-53-r5", "hipaa", "pci-dss-3.2.1")
+"""cdk-nag rule packs a profile may add to AwsSolutions, which always runs (``compliance``)."""
 
 _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -148,6 +150,7 @@ class Profile:
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     secrets_backend: SecretsBackendSettings = field(default_factory=SecretsBackendSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
+    compliance: tuple[str, ...] = ()
 
     @property
     def platform_stack_name(self) -> str:
@@ -172,7 +175,7 @@ _TOP_LEVEL_KEYS = (
     "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
     "worker_replacement_strategy", "dag_s3_path", "noncurrent_version_expiration_days",
     "removal_policy", "termination_protection", "sample_data", "artifacts", "tags",
-    "alarms", "secrets_backend", "access",
+    "alarms", "secrets_backend", "access", "compliance",
 )  # fmt: skip
 _NETWORK_KEYS = ("mode", "nat_gateways", "vpc_cidr", "vpc_id", "subnet_ids")
 # Setting -> (may be null, expected kind).
@@ -457,6 +460,7 @@ def load_profile(
     tags = _read_tags(r, raw)
     alarms = _read_alarms(r, raw)
     access = _read_access(r, raw, account)
+    compliance = _read_compliance(r, raw)
 
     if r.problems:
         raise ProfileError(name, r.problems)
@@ -493,6 +497,7 @@ def load_profile(
         alarms=alarms,
         secrets_backend=secrets_backend,
         access=access,
+        compliance=compliance,
     )
 
 
@@ -897,3 +902,20 @@ def _read_role_arn(
         r.fail(setting, arn, f"another role named '{name}' is listed ({names[name]}); a role name is unique")
         return False
     return True
+
+
+def _read_compliance(r: _Reader, raw: Mapping[str, Any]) -> tuple[str, ...]:
+    given = raw.get("compliance", [])
+    allowed = f"allowed packs are {_choices(COMPLIANCE_PACKS)}"
+    if not isinstance(given, list):
+        r.fail("compliance", given, f"expected a list of compliance packs; {allowed}")
+        return ()
+    packs: list[str] = []
+    for pack in given:
+        if pack not in COMPLIANCE_PACKS:
+            r.fail("compliance", pack, allowed)
+        elif pack in packs:
+            r.fail("compliance", pack, "each pack may be listed once")
+        else:
+            packs.append(pack)
+    return tuple(packs)

@@ -76,6 +76,8 @@ class MwaaPlatformStack(LookupFreeStack):
             flow_log_retention=retention,
             flow_log_key=key,
             removal_policy=removal_policy,
+            # Isolated networks: Airflow's Secrets Manager backend reaches the service privately.
+            secrets_manager_endpoint=profile.secrets_backend.enabled,
         )
         dag_bucket = DagBucket(
             self,
@@ -85,6 +87,8 @@ class MwaaPlatformStack(LookupFreeStack):
             removal_policy=removal_policy,
             noncurrent_version_expiration=cdk.Duration.days(profile.noncurrent_version_expiration_days),
         )
+        # Isolated networks: the S3 endpoint reaches the DAG bucket (MWAA reads it from the VPC).
+        network.allow_bucket_access(dag_bucket.bucket)
         artifacts = AirflowArtifacts(
             self,
             "Artifacts",

@@ -1094,6 +1094,7 @@ def test_shipped_prod_profile(shipped_profiles: dict[str, Any]) -> None:
     assert prod.termination_protection is True
     assert prod.weekly_maintenance_window_start == "SUN:03:00"
     assert prod.worker_replacement_strategy == "GRACEFUL"
+    assert prod.compliance == ("nist-800-53-r5", "hipaa")
 
 
 def test_shipped_profiles_differ_where_documented(shipped_profiles: dict[str, Any]) -> None:
@@ -1102,3 +1103,49 @@ def test_shipped_profiles_differ_where_documented(shipped_profiles: dict[str, An
     assert dev.environment_name != prod.environment_name
     assert dev.network.vpc_cidr != prod.network.vpc_cidr
     assert dev.python_version == prod.python_version == "3.12"
+
+
+# --- compliance packs -------------------------------------------------------------------------
+
+COMPLIANCE_ALLOWED = "allowed packs are 'nist-800-53-r5', 'hipaa', 'pci-dss-3.2.1'"
+
+
+def test_compliance_defaults_to_none() -> None:
+    assert load().compliance == ()
+
+
+@pytest.mark.parametrize(
+    "packs",
+    [["nist-800-53-r5"], ["hipaa", "pci-dss-3.2.1"], ["pci-dss-3.2.1", "nist-800-53-r5", "hipaa"], []],
+)
+def test_compliance_packs_accepted_in_order(packs: list[str]) -> None:
+    assert load(compliance=packs).compliance == tuple(packs)
+
+
+@pytest.mark.parametrize("pack", ["nist-800-53-r4", "HIPAA", "pci", "AwsSolutions", 3])
+def test_unknown_compliance_pack_rejected(pack: object) -> None:
+    assert_rejected({"compliance": ["hipaa", pack]}, "compliance", pack, COMPLIANCE_ALLOWED)
+
+
+def test_duplicate_compliance_pack_rejected() -> None:
+    line = assert_rejected(
+        {"compliance": ["hipaa", "nist-800-53-r5", "hipaa"]}, "compliance", "hipaa", "listed once"
+    )
+    assert line == "compliance: got 'hipaa'; each pack may be listed once"
+
+
+@pytest.mark.parametrize("value", ["hipaa", {"hipaa": True}])
+def test_compliance_must_be_a_list(value: object) -> None:
+    assert_rejected(
+        {"compliance": value},
+        "compliance",
+        value,
+        f"expected a list of compliance packs; {COMPLIANCE_ALLOWED}",
+    )
+
+
+def test_compliance_packs_match_the_cdk_nag_packs_the_app_adds() -> None:
+    from platform_config.profile import COMPLIANCE_PACKS
+    from stacks.compliance import PACKS
+
+    assert tuple(PACKS) == COMPLIANCE_PACKS

@@ -1,4 +1,4 @@
-"""AirflowAccess: policies on existing roles for web login, REST API and CLI tokens."""
+"""AirflowAccess: managed policies on existing roles for web login, REST API and CLI tokens."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from mwaa_constructs import AirflowAccess, AirflowEnvironment
+from platform_config.profile import COMPLIANCE_PACKS
+from stacks.compliance import compliance_checks
 
 ACCOUNT = "111122223333"
 ANALYST = f"arn:aws:iam::{ACCOUNT}:role/analyst"
@@ -38,7 +40,7 @@ def _flat(value: Any) -> Any:
 def _grants(template: Template) -> dict[str, set[tuple[str, str]]]:
     """Role name -> (action, resource) of the one policy attached to it."""
     grants: dict[str, set[tuple[str, str]]] = {}
-    for policy in template.find_resources("AWS::IAM::Policy").values():
+    for policy in template.find_resources("AWS::IAM::ManagedPolicy").values():
         (role,) = policy["Properties"]["Roles"]
         assert role not in grants, f"{role} has more than one policy"
         statements = _flat(policy["Properties"]["PolicyDocument"]["Statement"])
@@ -73,10 +75,19 @@ def test_the_roles_are_imported_not_created(granted) -> None:
     template.resource_count_is("AWS::IAM::Role", 0)
 
 
+def test_grants_are_managed_policies_not_inline_ones(granted) -> None:
+    stack, template = granted
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.resource_count_is("AWS::IAM::ManagedPolicy", 3)
+    for pack in compliance_checks(COMPLIANCE_PACKS):
+        report = pack.validate_scope(stack)
+        assert report.success, [v.rule_name for v in report.violations]
+
+
 def test_reordering_keeps_the_logical_ids() -> None:
     first, _ = _synth(web_login={ANALYST: "Viewer", ENGINEER: "Op"}, cli=[ENGINEER, DEPLOYER])
     second, _ = _synth(web_login={ENGINEER: "Op", ANALYST: "Viewer"}, cli=[DEPLOYER, ENGINEER])
-    ids = [set(Template.from_stack(s).find_resources("AWS::IAM::Policy")) for s in (first, second)]
+    ids = [set(Template.from_stack(s).find_resources("AWS::IAM::ManagedPolicy")) for s in (first, second)]
     assert ids[0] == ids[1]
     assert any(logical_id.startswith("AccessdataengineerPolicy") for logical_id in ids[0]), ids[0]
 

@@ -12,12 +12,13 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
 from app import build_app
 from mwaa_constructs import ArtifactError
 from platform_config import load_profiles
+from platform_config.profile import COMPLIANCE_PACKS
 from stacks import build_profile_stacks
+from stacks.compliance import compliance_checks
 from tests.infra.conftest import ROOT, cdk_context, copy_sources
 
 PROFILES = ("dev", "prod")
@@ -68,13 +69,34 @@ def test_cfn_lint_reports_nothing(synthesized, profile: str) -> None:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_cdk_nag_has_no_unacknowledged_finding(synthesized, profile: str) -> None:
+def test_every_pack_has_no_unacknowledged_finding(synthesized, profile: str) -> None:
+    """AwsSolutions and all three compliance packs, whichever the profile selects."""
     stack, _ = synthesized[profile]
-    for each in _stacks(stack):
-        report = AwsSolutionsChecks().validate_scope(each)
-        assert report.success, [
-            (v.rule_name, [r.resource_logical_id for r in v.violating_resources]) for v in report.violations
-        ]
+    for pack in compliance_checks(COMPLIANCE_PACKS):
+        for each in _stacks(stack):
+            report = pack.validate_scope(each)
+            assert report.success, [
+                (v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations
+            ]
+
+
+def test_prod_synth_fails_on_a_nist_or_hipaa_finding(tmp_path: Path) -> None:
+    """The packs prod selects run at synth: an unencrypted log group stops it."""
+    app = cdk.App(context={**cdk_context(), "profile": "prod"}, outdir=str(tmp_path))
+    (built,) = build_app(app)
+    cdk.aws_logs.LogGroup(built.platform, "Unencrypted", retention=cdk.aws_logs.RetentionDays.ONE_YEAR)
+    with pytest.raises(Exception, match="ValidationFailed") as caught:
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    found = {
+        (plugin["pluginName"], violation["ruleName"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+    }
+    assert found == {
+        ("NIST.800.53.R5", "NIST.800.53.R5-CloudWatchLogGroupEncrypted"),
+        ("HIPAA.Security", "HIPAA.Security-CloudWatchLogGroupEncrypted"),
+    }, caught.value
 
 
 def test_dev_profile_is_low_cost_and_destroyable(synthesized) -> None:
@@ -202,8 +224,9 @@ def test_an_account_and_region_need_no_lookup_at_synth(tmp_path: Path) -> None:
     assert len(zones) == 3 and all("Fn::GetAZs" in zone for zone in zones)
 
 
+ALL_PACKS = {"compliance": list(COMPLIANCE_PACKS)}
 NETWORK_VARIANTS = {
-    "isolated": {"network": {"mode": "isolated"}, "sample_data": False},
+    "isolated": {"network": {"mode": "isolated"}, "sample_data": False, **ALL_PACKS},
     "existing": {
         "network": {
             "mode": "existing",
@@ -211,6 +234,7 @@ NETWORK_VARIANTS = {
             "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
         },
         "sample_data": False,
+        **ALL_PACKS,
     },
 }
 
@@ -222,7 +246,8 @@ def test_other_network_modes_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: 
     context["profiles"][profile].update(NETWORK_VARIANTS[variant])
     app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
     build_app(app)
-    app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
+    # Runs AwsSolutions and all three compliance packs: an unacknowledged finding raises.
+    app.synth()
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
     result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
@@ -337,6 +362,7 @@ def test_prod_has_a_dashboard_and_alarms_on_an_encrypted_topic(synthesized) -> N
 
 OPERATIONS_VARIANTS = {
     "prod": {
+        **ALL_PACKS,
         "access": {
             "web_login": [{"role_arn": "arn:aws:iam::111122223333:role/analyst", "airflow_role": "Viewer"}],
             "rest_api": [{"role_arn": "arn:aws:iam::111122223333:role/ci/deployer", "airflow_role": "User"}],
@@ -345,6 +371,7 @@ OPERATIONS_VARIANTS = {
         "alarms": {"email": ["ops@example.com"]},
     },
     "dev": {
+        **ALL_PACKS,
         "alarms": {"topic_arn": "arn:aws:sns:eu-west-1:111122223333:ops-alarms"},
         "secrets_backend": {"enabled": False},
         "sample_data": False,
@@ -359,7 +386,8 @@ def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, pro
     app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
     (built,) = build_app(app)
     stack = built.platform
-    app.synth()  # runs the app's cdk-nag plugin: an unacknowledged finding raises
+    # Runs AwsSolutions and all three compliance packs: an unacknowledged finding raises.
+    app.synth()
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
     result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
@@ -370,7 +398,8 @@ def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, pro
         attached = sorted(
             r["Properties"]["Roles"][0]
             for r in template["Resources"].values()
-            if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] in (["analyst"], ["deployer"])
+            if r["Type"] == "AWS::IAM::ManagedPolicy"
+            and r["Properties"].get("Roles") in (["analyst"], ["deployer"])
         )
         assert attached == ["analyst", "deployer"]
         assert types.count("AWS::SNS::Subscription") == 1

@@ -272,3 +272,33 @@ def test_caches_and_tests_are_not_deployed(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     assert list_dag_files(tmp_path) == ["dag.py", "lib/util.py"]
+
+
+def test_object_version_reader_decrypts_only_through_s3(tmp_path: Path) -> None:
+    """HeadObject of an SSE-KMS object needs kms:Decrypt; the custom resource that reads the
+    versions back may use the environment key only through S3 of this region."""
+    template = _template(copy_sources(tmp_path), encryption="customer_managed", sample_data=False)
+    resources = template["Resources"]
+    (key_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::KMS::Key"]
+    (provider_role,) = [
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::IAM::Role" and k.startswith("AWS679f53fac002430cb0da5b")
+    ]
+    statements = [
+        statement
+        for r in resources.values()
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": provider_role} in r["Properties"].get("Roles", [])
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    kms = [s for s in statements if "kms" in json.dumps(s["Action"])]
+    assert kms, "the reader must be able to decrypt the SSE-KMS objects it reads"
+    for statement in kms:
+        assert statement["Action"] == "kms:Decrypt"
+        assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert statement["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+            }
+        }

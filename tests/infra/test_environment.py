@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -138,19 +140,20 @@ def test_environment_waits_for_log_groups_and_role_policy(customer_key) -> None:
     )
     assert log_group_ids <= depends and len(log_group_ids) == 5
     policy_ids = {
-        k for k, v in template.find_resources("AWS::IAM::Policy").items()
+        k for k, v in template.find_resources("AWS::IAM::ManagedPolicy").items()
         if "ExecutionRole" in json.dumps(v["Properties"].get("Roles"))
     }  # fmt: skip
-    assert policy_ids and policy_ids <= depends
+    assert len(policy_ids) == 1 and policy_ids <= depends
 
 
 def test_role_trust_is_scoped_to_this_account_and_environment(customer_key) -> None:
     _, _environment, template = customer_key
     roles = template.find_resources(
-        "AWS::IAM::Role", {"Properties": {"Description": Match.string_like_regexp("MWAA")}}
+        "AWS::IAM::Role", {"Properties": {"Description": Match.string_like_regexp("^Execution role")}}
     )
     (role,) = roles.values()
-    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "ManagedPolicyArns" not in role["Properties"], "no AWS managed policy"
+    assert "Policies" not in role["Properties"], "no inline policy"
     statements = _flat(role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
     assert sorted(s["Principal"]["Service"] for s in statements) == [
         "airflow-env.amazonaws.com",
@@ -164,10 +167,17 @@ def test_role_trust_is_scoped_to_this_account_and_environment(customer_key) -> N
 
 
 def _role_statements(template: Template) -> list[dict]:
-    policies = [
+    """The execution role's statements: all in its one customer managed policy, none inline."""
+    inline = [
         p for p in template.find_resources("AWS::IAM::Policy").values()
         if "ExecutionRole" in json.dumps(p["Properties"].get("Roles"))
     ]  # fmt: skip
+    assert inline == []
+    policies = [
+        p for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if "ExecutionRole" in json.dumps(p["Properties"].get("Roles"))
+    ]  # fmt: skip
+    assert len(policies) == 1
     return _flat([s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]])  # type: ignore[return-value]
 
 
@@ -181,7 +191,7 @@ def test_role_policy_is_the_scoped_reference_policy(customer_key) -> None:
     sqs = statement_with(statements, "sqs:SendMessage")
     assert sqs["Resource"] == "arn:aws:sqs:eu-west-1:*:airflow-celery-*"
     logs = statement_with(statements, "logs:PutLogEvents")
-    assert len(logs["Resource"]) == 5 and all("GetAtt" in json.dumps(r) for r in logs["Resource"])
+    assert len(logs["Resource"]) == 10  # two ARN forms of each of the five log groups
     metrics = statement_with(statements, "cloudwatch:PutMetricData")
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "AmazonMWAA"}}
     kms = statement_with(statements, "kms:Encrypt")
@@ -195,6 +205,50 @@ def test_role_policy_is_the_scoped_reference_policy(customer_key) -> None:
     s3_read = statement_with(statements, "s3:GetObject*")
     assert sorted(s3_read["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
     assert not any("s3:Put" in json.dumps(s["Action"]) or s["Action"] == "*" for s in statements)
+
+
+def _arn(value: Any, resources: dict[str, Any]) -> str:
+    """What CloudFormation makes of a log-group ARN of the policy (account and region are set)."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_arn(part, resources) for part in parts)
+    if value.get("Ref") == "AWS::Partition":
+        return "aws"
+    if "Ref" in value:
+        return resources[value["Ref"]]["Properties"]["LogGroupName"]
+    logical_id, attribute = value["Fn::GetAtt"]
+    assert attribute == "Arn"
+    name = resources[logical_id]["Properties"]["LogGroupName"]
+    return f"arn:aws:logs:eu-west-1:111122223333:log-group:{name}:*"  # the LogGroup Arn attribute
+
+
+# Each CloudWatch Logs action MWAA calls with the resource IAM authorizes it on (service
+# authorization reference: resource type log-group = log-group:<name>, log-stream =
+# log-group:<name>:log-stream:<stream>).
+_GROUP = "arn:aws:logs:eu-west-1:111122223333:log-group:airflow-env-x-Task"
+_LOG_ACTIONS = {
+    "logs:CreateLogGroup": _GROUP,
+    "logs:CreateLogStream": _GROUP,
+    "logs:GetLogGroupFields": _GROUP,
+    "logs:GetLogRecord": _GROUP,
+    "logs:GetQueryResults": _GROUP,
+    "logs:PutLogEvents": f"{_GROUP}:log-stream:scheduler_1.log",
+    "logs:GetLogEvents": f"{_GROUP}:log-stream:scheduler_1.log",
+}
+
+
+@pytest.mark.parametrize(("action", "arn"), sorted(_LOG_ACTIONS.items()))
+def test_every_log_action_is_allowed_on_the_arn_iam_checks(customer_key, action: str, arn: str) -> None:
+    _, _, template = customer_key
+    resources = template.to_json()["Resources"]
+    statement = statement_with(_role_statements(template), action)
+    allowed = [_arn(resource, resources) for resource in statement["Resource"]]
+    assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed), (action, arn, allowed)
+    # Only this environment's groups: another environment's group of the same shape is not.
+    other = arn.replace("airflow-env-x-", "airflow-env-y-")
+    assert not any(fnmatch.fnmatchcase(other, pattern) for pattern in allowed)
 
 
 def test_aws_owned_key_variant_uses_not_resource_through_sqs_only(aws_owned: Template) -> None:

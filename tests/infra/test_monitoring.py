@@ -9,9 +9,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowMonitoring
+from platform_config.profile import COMPLIANCE_PACKS
+from stacks.compliance import compliance_checks
 from tests.infra.conftest import cdk_context
 
 ENV = "env-x"
@@ -180,14 +181,17 @@ def test_without_a_key_the_topic_is_unencrypted_and_acknowledged(without_key) ->
     (topic,) = template.find_resources("AWS::SNS::Topic").values()
     assert "KmsMasterKeyId" not in topic["Properties"]
     template.resource_count_is("AWS::SNS::Subscription", 0)
-    report = AwsSolutionsChecks().validate_scope(stack)
-    assert report.success, [v.rule_name for v in report.violations]
+    for pack in compliance_checks(COMPLIANCE_PACKS):
+        report = pack.validate_scope(stack)
+        assert report.success, [v.rule_name for v in report.violations]
 
 
-def test_cdk_nag_is_clean_with_a_key(with_key) -> None:
+def test_every_pack_is_clean_with_a_key(with_key) -> None:
+    """AwsSolutions and the three compliance packs: the topic is encrypted, every alarm acts."""
     stack, _, _ = with_key
-    report = AwsSolutionsChecks().validate_scope(stack)
-    assert report.success, [v.rule_name for v in report.violations]
+    for pack in compliance_checks(COMPLIANCE_PACKS):
+        report = pack.validate_scope(stack)
+        assert report.success, [v.rule_name for v in report.violations]
 
 
 def test_an_existing_topic_is_used_as_it_is() -> None:

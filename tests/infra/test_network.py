@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mwaa_constructs import AirflowNetwork
-from mwaa_constructs.network import ISOLATED_INTERFACE_ENDPOINTS
+from mwaa_constructs.network import ACCOUNT_ONLY_ENDPOINTS, ISOLATED_INTERFACE_ENDPOINTS
 
 
 def _template(**kwargs: object) -> tuple[AirflowNetwork, Template]:
     stack = cdk.Stack(cdk.App(), "Net")
     network = AirflowNetwork(stack, "Network", **kwargs)  # type: ignore[arg-type]
     return network, Template.from_stack(stack)
+
+
+def _isolated_with_bucket() -> tuple[AirflowNetwork, s3.Bucket, Template]:
+    stack = cdk.Stack(cdk.App(), "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    network = AirflowNetwork(stack, "Network", mode="isolated")
+    bucket = s3.Bucket(stack, "DagBucket")
+    network.allow_bucket_access(bucket)
+    return network, bucket, Template.from_stack(stack)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +36,10 @@ def isolated() -> tuple[AirflowNetwork, Template]:
 
 
 def _subnets(template: Template, public: bool) -> dict:
-    return template.find_resources("AWS::EC2::Subnet", {"Properties": {"MapPublicIpOnLaunch": public}})
+    """Subnets by the type CDK tags them with (``aws-cdk:subnet-type``)."""
+    kind = "Public" if public else Match.string_like_regexp("^(Private|Isolated)$")
+    tag = Match.object_like({"Key": "aws-cdk:subnet-type", "Value": kind})
+    return template.find_resources("AWS::EC2::Subnet", {"Properties": {"Tags": Match.array_with([tag])}})
 
 
 def test_nat_mode_has_two_private_and_two_public_subnets_in_two_zones(nat) -> None:
@@ -38,6 +50,18 @@ def test_nat_mode_has_two_private_and_two_public_subnets_in_two_zones(nat) -> No
     zones = {str(s["Properties"]["AvailabilityZone"]) for s in _subnets(template, public=False).values()}
     assert len(zones) == 2
     assert len(network.environment_subnets) == 2
+
+
+def test_no_subnet_gives_public_addresses_the_nat_gateways_use_elastic_ips(nat) -> None:
+    _, template = nat
+    for subnet in _subnets(template, public=True).values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+    for subnet in _subnets(template, public=False).values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+    template.resource_count_is("AWS::EC2::EIP", 2)
+    template.has_resource_properties(
+        "AWS::EC2::NatGateway", {"AllocationId": {"Fn::GetAtt": [Match.any_value(), "AllocationId"]}}
+    )
 
 
 def test_nat_gateways_follow_the_setting(nat) -> None:
@@ -58,18 +82,35 @@ def test_every_created_vpc_has_flow_logs_of_all_traffic(nat, isolated) -> None:
         )
 
 
-def test_security_group_references_itself_and_allows_outbound(nat) -> None:
+def test_every_created_vpc_writes_flow_logs_with_a_managed_policy_role(nat) -> None:
+    _, template = nat
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Action": Match.array_with(["logs:PutLogEvents"])})]
+                )
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("FlowLogRole")}],
+        },
+    )
+
+
+def test_security_group_admits_only_https_and_postgres_from_itself(nat) -> None:
     network, template = nat
     stack = cdk.Stack.of(network)
     logical_id = stack.resolve(stack.get_logical_id(network.security_group.node.default_child))
-    template.has_resource_properties(
-        "AWS::EC2::SecurityGroupIngress",
-        {
-            "IpProtocol": "-1",
-            "GroupId": {"Fn::GetAtt": [logical_id, "GroupId"]},
-            "SourceSecurityGroupId": {"Fn::GetAtt": [logical_id, "GroupId"]},
-        },
+    ingress = template.find_resources("AWS::EC2::SecurityGroupIngress")
+    rules = sorted(
+        (r["Properties"]["IpProtocol"], r["Properties"]["FromPort"], r["Properties"]["ToPort"])
+        for r in ingress.values()
     )
+    assert rules == [("tcp", 443, 443), ("tcp", 5432, 5432)]
+    for rule in ingress.values():
+        assert rule["Properties"]["GroupId"] == {"Fn::GetAtt": [logical_id, "GroupId"]}
+        assert rule["Properties"]["SourceSecurityGroupId"] == {"Fn::GetAtt": [logical_id, "GroupId"]}
     template.has_resource_properties(
         "AWS::EC2::SecurityGroup",
         {"SecurityGroupEgress": [Match.object_like({"CidrIp": "0.0.0.0/0", "IpProtocol": "-1"})]},
@@ -102,6 +143,93 @@ def test_isolated_mode_has_no_internet_route_and_all_endpoints(isolated) -> None
         "ecr.dkr",
     ):
         assert f".{service}" in names, service
+
+
+def test_isolated_s3_endpoint_reaches_only_the_ecr_layer_bucket_and_allowed_buckets() -> None:
+    network, bucket, template = _isolated_with_bucket()
+    stack = cdk.Stack.of(network)
+    (gateway,) = template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}
+    ).values()
+    statements = gateway["Properties"]["PolicyDocument"]["Statement"]
+    bucket_arn = {"Fn::GetAtt": [stack.resolve(stack.get_logical_id(bucket.node.default_child)), "Arn"]}
+    by_sid = {st.get("Sid", "bucket"): st for st in statements}
+    layers = by_sid["EcrImageLayers"]
+    assert layers["Action"] == "s3:GetObject" and layers["Principal"] == {"AWS": "*"}
+    assert layers["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::prod-eu-west-1-starport-layer-bucket/*"]]
+    }
+    dag = by_sid["bucket"]
+    assert sorted(dag["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
+    assert dag["Resource"] == [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}]
+    account = by_sid["AccountPublicAccessBlock"]
+    assert account["Action"] == "s3:GetAccountPublicAccessBlock"
+    assert account["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
+    # Nothing else can leave through the endpoint: every other statement names a bucket.
+    assert len(statements) == 3
+    assert all(st["Effect"] == "Allow" for st in statements)
+
+
+def test_isolated_interface_endpoints_admit_this_account_where_mwaa_signs_as_it() -> None:
+    _, _, template = _isolated_with_bucket()
+    interface = template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
+    )
+    policies = {
+        endpoint["Properties"]["ServiceName"]: endpoint["Properties"].get("PolicyDocument")
+        for endpoint in interface.values()
+    }
+    restricted = {service: policy for service, policy in policies.items() if policy is not None}
+    # Only where every caller is a principal of this account (see ACCOUNT_ONLY_ENDPOINTS).
+    assert sorted(restricted) == [
+        "com.amazonaws.eu-west-1.logs",
+        "com.amazonaws.eu-west-1.monitoring",
+        "com.amazonaws.eu-west-1.sqs",
+    ]
+    assert ACCOUNT_ONLY_ENDPOINTS == {
+        "Logs": "logs",
+        "Monitoring": "cloudwatch",
+        "Sqs": "sqs",
+        "SecretsManager": "secretsmanager",
+    }
+    iam_prefix = {"logs": "logs", "monitoring": "cloudwatch", "sqs": "sqs"}
+    for service, policy in restricted.items():
+        (statement,) = policy["Statement"]
+        assert statement["Effect"] == "Allow" and statement["Principal"] == {"AWS": "*"}
+        assert statement["Action"] == f"{iam_prefix[service.rsplit('.', 1)[1]]}:*"
+        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
+    # ECR, KMS and the airflow.* endpoints keep the default (full access) policy.
+    assert len(policies) - len(restricted) == 6
+
+
+@pytest.mark.parametrize("mode", ["isolated", "nat"])
+def test_the_secrets_manager_endpoint_comes_with_isolated_mode_only(mode: str) -> None:
+    stack = cdk.Stack(
+        cdk.App(), "SecretsEndpoint", env=cdk.Environment(account="111122223333", region="eu-west-1")
+    )
+    AirflowNetwork(stack, "Network", mode=mode, secrets_manager_endpoint=True)
+    template = Template.from_stack(stack)
+    endpoints = template.find_resources(
+        "AWS::EC2::VPCEndpoint",
+        {"Properties": {"ServiceName": "com.amazonaws.eu-west-1.secretsmanager"}},
+    )
+    if mode == "nat":
+        assert endpoints == {}
+        return
+    (endpoint,) = endpoints.values()
+    assert endpoint["Properties"]["PrivateDnsEnabled"] is True
+    (statement,) = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "secretsmanager:*" and statement["Principal"] == {"AWS": "*"}
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
+    assert len(template.find_resources("AWS::EC2::VPCEndpoint")) == 1 + len(ISOLATED_INTERFACE_ENDPOINTS) + 1
+
+
+def test_bucket_access_changes_nothing_outside_isolated_mode() -> None:
+    stack = cdk.Stack(cdk.App(), "Net")
+    network = AirflowNetwork(stack, "Network", mode="nat")
+    network.allow_bucket_access(s3.Bucket(stack, "Other"))
+    assert network.s3_endpoint is None
+    Template.from_stack(stack).resource_count_is("AWS::EC2::VPCEndpoint", 0)
 
 
 def test_existing_mode_imports_without_lookup() -> None:

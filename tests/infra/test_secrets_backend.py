@@ -8,9 +8,10 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowNetwork, DagBucket, SecretsManagerBackend
+from platform_config.profile import COMPLIANCE_PACKS
+from stacks.compliance import compliance_checks
 from tests.infra.conftest import cdk_context, statement_with
 
 BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
@@ -37,7 +38,8 @@ def _build(*, key: bool, **kwargs: Any) -> tuple[cdk.Stack, AirflowEnvironment]:
 
 def _role_statements(stack: cdk.Stack, environment: AirflowEnvironment) -> list[dict[str, Any]]:
     template = Template.from_stack(stack)
-    policy_id = stack.get_logical_id(environment.role.node.find_child("DefaultPolicy").node.default_child)
+    assert environment.role_policy is not None
+    policy_id = stack.get_logical_id(environment.role_policy.node.default_child)
     policy = template.to_json()["Resources"][policy_id]
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
@@ -127,8 +129,9 @@ def test_without_a_backend_nothing_changes() -> None:
 
 def test_cdk_nag_accepts_the_prefix_wildcards(with_key) -> None:
     stack, _ = with_key
-    report = AwsSolutionsChecks().validate_scope(stack)
-    assert report.success, [(v.rule_name, v.violating_resources) for v in report.violations]
+    for pack in compliance_checks(COMPLIANCE_PACKS):
+        report = pack.validate_scope(stack)
+        assert report.success, [(v.rule_name, v.violating_resources) for v in report.violations]
 
 
 @pytest.mark.parametrize("option", ["secrets.backend", "secrets.backend_kwargs"])

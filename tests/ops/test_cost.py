@@ -280,8 +280,14 @@ def test_isolated_endpoint_count_mirrors_the_network_construct() -> None:
     from mwaa_constructs import network
 
     assert len(network.ISOLATED_INTERFACE_ENDPOINTS) == cost.ISOLATED_INTERFACE_ENDPOINTS
+    assert len(network.SECRETS_MANAGER_ENDPOINT) == cost.SECRETS_MANAGER_ENDPOINTS
     footprint = cost.footprint_from_profile(_profile("iso", network={"mode": "isolated"}))
-    assert (footprint.interface_endpoint_azs, footprint.nat_gateways) == (9 * 2, 0)
+    # The secrets backend is on by default: Secrets Manager's endpoint as well.
+    assert (footprint.interface_endpoint_azs, footprint.nat_gateways) == (10 * 2, 0)
+    without_backend = cost.footprint_from_profile(
+        _profile("iso", network={"mode": "isolated"}, secrets_backend={"enabled": False})
+    )
+    assert without_backend.interface_endpoint_azs == 9 * 2
 
 
 # ---- the two entry points agree on synthesized templates ---------------------------------------

@@ -155,7 +155,8 @@ def test_an_added_grant_shows_the_statement(assemblies) -> None:
     assert [(s.change, s.type, s.effect, s.actions, s.resources) for s in statements] == [
         (
             "added",
-            "AWS::IAM::Policy",
+            # The execution role's statements live in its customer managed policy (ManagedPolicyRole).
+            "AWS::IAM::ManagedPolicy",
             "Allow",
             ("sqs:SendMessage",),
             ("arn:aws:sqs:eu-west-1:111122223333:extra",),

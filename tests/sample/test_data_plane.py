@@ -19,10 +19,10 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import AirflowKey, AirflowNetwork, DagBucket, ExecutionRole
 from mwaa_constructs.hygiene import drop_redundant_depends_on
+from platform_config.profile import COMPLIANCE_PACKS
 from sample.data_plane import (
     CONFIG_FILE_NAME,
     DAG_PACKAGE,
@@ -33,6 +33,7 @@ from sample.data_plane import (
     redshift_name,
 )
 from sample.stack import SampleDataStack
+from stacks.compliance import compliance_checks
 from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context, statement_with
 
 ENVIRONMENT_NAME = "mwaa-dev"
@@ -397,10 +398,14 @@ def test_copy_role_is_trusted_by_redshift_and_reads_only_the_data_prefix(synth: 
         "redshift-serverless.amazonaws.com",
         "redshift.amazonaws.com",
     ]
-    assert "ManagedPolicyArns" not in role
+    assert "ManagedPolicyArns" not in role, "no AWS managed policy"
 
-    policy = plane.copy_role.node.find_child("DefaultPolicy")
-    statements = _statements(synth.data_template, synth.logical_id(policy.node.default_child))
+    # Its own customer managed policy, attached to it alone.
+    policy_id = synth.logical_id(plane.copy_role.policy)
+    policy = synth.data_template["Resources"][policy_id]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    assert policy["Properties"]["Roles"] == [{"Ref": synth.logical_id(plane.copy_role)}]
+    statements = _statements(synth.data_template, policy_id)
     bucket_id = synth.logical_id(plane.data_bucket)
     assert statements == [
         {
@@ -530,7 +535,12 @@ def test_execution_role_uses_the_data_api_only_on_the_workgroup_and_its_own_stat
     _, policy = _execution_policy(synth)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     run = statement_with(statements, "redshift-data:ExecuteStatement")
-    assert sorted(run["Action"]) == ["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"]
+    # The Data API logs in as the role itself: temporary credentials for this workgroup only.
+    assert sorted(run["Action"]) == [
+        "redshift-data:BatchExecuteStatement",
+        "redshift-data:ExecuteStatement",
+        "redshift-serverless:GetCredentials",
+    ]
     assert run["Resource"] == {
         "Fn::GetAtt": [
             synth.logical_id(synth.data.data_plane.redshift_workgroup),
@@ -547,17 +557,17 @@ def test_execution_role_uses_the_data_api_only_on_the_workgroup_and_its_own_stat
     assert follow["Condition"] == {
         "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}
     }
-    # The Data API logs in with the secret; no IAM database login.
     actions = [action for st in statements for action in _as_list(st["Action"])]
-    assert "redshift-serverless:GetCredentials" not in actions
+    assert actions.count("redshift-serverless:GetCredentials") == 1
 
 
-def test_execution_role_reads_the_admin_secret_and_nothing_is_unscoped(synth: Synthesized) -> None:
+def test_execution_role_cannot_read_the_admin_secret_and_nothing_is_unscoped(synth: Synthesized) -> None:
     _, policy = _execution_policy(synth)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    secret = statement_with(statements, "secretsmanager:GetSecretValue")
-    assert sorted(secret["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    assert secret["Resource"] == {"Ref": synth.logical_id(synth.data.data_plane.admin_secret)}
+    actions = [action for st in statements for action in _as_list(st["Action"])]
+    assert [action for action in actions if action.startswith("secretsmanager:")] == []
+    secret_id = synth.logical_id(synth.data.data_plane.admin_secret)
+    assert secret_id not in json.dumps(statements)
     for statement in statements:
         assert statement["Effect"] == "Allow"
         if statement["Resource"] == "*":
@@ -665,7 +675,6 @@ def test_config_matches_the_resources(synth: Synthesized) -> None:
         "athena_output_location": f"s3://{bucket}/athena-results/",
         "redshift_workgroup": "mwaa-dev-movielens",
         "redshift_database": "dev",
-        "redshift_secret_arn": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{secret_id}-AbCdEf",
         "redshift_copy_role_arn": f"arn:aws:iam::123456789012:role/{copy_role_id}",
     }
     # Each value comes from the resource itself, so the file is written after they exist.
@@ -679,9 +688,10 @@ def test_config_matches_the_resources(synth: Synthesized) -> None:
         synth.logical_id(plane.glue_database),
         synth.logical_id(plane.athena_workgroup),
         synth.logical_id(plane.redshift_workgroup),
-        secret_id,
         copy_role_id,
     }
+    # No secret: the DAG logs in to Redshift with the execution role's own IAM identity.
+    assert secret_id not in json.dumps(markers)
     assert config == {
         key: _resolve(value, synth.data_template["Resources"]) if not isinstance(value, str) else value
         for key, value in ((k, cdk.Stack.of(plane).resolve(v)) for k, v in plane.dag_config.items())
@@ -774,13 +784,13 @@ def test_cfn_lint_is_clean(fixture: str, request: pytest.FixtureRequest) -> None
 
 
 @pytest.mark.parametrize("fixture", ["synth", "synth_with_key"])
-def test_cdk_nag_has_no_unacknowledged_finding(fixture: str, request: pytest.FixtureRequest) -> None:
+def test_every_pack_has_no_unacknowledged_finding(fixture: str, request: pytest.FixtureRequest) -> None:
+    """AwsSolutions and the three compliance packs (NIST 800-53 R5, HIPAA, PCI DSS 3.2.1)."""
     s: Synthesized = request.getfixturevalue(fixture)
-    report = AwsSolutionsChecks().validate_scope(s.data)
     findings = [
         f"{violation.rule_name} at {resource.construct_path}"
-        for violation in report.violations
+        for pack in compliance_checks(COMPLIANCE_PACKS)
+        for violation in pack.validate_scope(s.data).violations
         for resource in violation.violating_resources
     ]
-    assert report.success, "\n".join(findings)
     assert findings == []
