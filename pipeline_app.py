@@ -16,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks
 from mwaa_constructs import ArtifactError
 from platform_config import ProfileError, load_profile
 from platform_config.delivery import SettingsError, load_pipeline
+from stacks.compliance import add_compliance_checks
 from stacks.layout import ROOT
 from stacks.pipeline_stack import MwaaPipelineStack
 
@@ -40,7 +41,11 @@ def build_app(app: cdk.App) -> MwaaPipelineStack:
         profiles=profiles,
     )
     stack.build()
+    # AwsSolutions over everything (the pipeline and its stages); each stage's stacks also get
+    # the compliance packs of their profile, as app.py checks them.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    for stage in stack.stages:
+        add_compliance_checks(stage.profile_stacks.stacks, stage.profile.compliance, aws_solutions=False)
     return stack
 
 

@@ -64,14 +64,18 @@ def compliance_checks(packs: Sequence[str]) -> list[NagPack]:
     return [AwsSolutionsChecks(), *(PACKS[pack]() for pack in packs)]
 
 
-def add_compliance_checks(scopes: Construct | Sequence[Construct], packs: Sequence[str]) -> None:
+def add_compliance_checks(
+    scopes: Construct | Sequence[Construct], packs: Sequence[str], *, aws_solutions: bool = True
+) -> None:
     """Check every construct under ``scopes`` (a profile's stacks) with AwsSolutions and each
     of ``packs`` when the app synthesizes. An unacknowledged finding fails synth.
 
     Call it once per profile with that profile's stacks: packs of one profile never check the
-    stacks of another."""
+    stacks of another. ``aws_solutions=False`` leaves AwsSolutions out, for stacks that an
+    enclosing scope's AwsSolutions check covers already (a pipeline's stages)."""
     scopes = [scopes] if isinstance(scopes, Construct) else list(scopes)
     if not scopes:
         return
-    for pack in compliance_checks(packs):
+    checks = compliance_checks(packs)
+    for pack in checks if aws_solutions else checks[1:]:
         cdk.Validations.of(scopes[0]).add_plugins(ScopedChecks(pack, scopes))

@@ -220,3 +220,28 @@ def test_bad_pipeline_settings_are_refused(context: dict[str, Any], message: str
     with pytest.raises(SettingsError, match="pipeline settings are invalid") as error:
         load_pipeline({**defaults, **context}.get, {"dev", "prod"})
     assert message in str(error.value)
+
+
+def test_each_stage_is_checked_with_the_packs_of_its_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stages' stacks get their profile's compliance packs, as app.py gives them (AwsSolutions
+    covers the whole pipeline app already). The fixtures above synthesize with them: clean."""
+    import pipeline_app
+
+    calls: list[tuple[list[str], tuple[str, ...], bool]] = []
+    original = pipeline_app.add_compliance_checks
+
+    def record(scopes, packs, *, aws_solutions=True):  # type: ignore[no-untyped-def]
+        calls.append(([s.stack_name for s in scopes], tuple(packs), aws_solutions))
+        original(scopes, packs, aws_solutions=aws_solutions)
+
+    monkeypatch.setattr(pipeline_app, "add_compliance_checks", record)
+    context = cdk_context()
+    context.update(pipeline_connection_arn=CONNECTION, pipeline_repository=REPO)
+    build_app(cdk.App(context=context, outdir=str(tmp_path)))
+    profiles = context["profiles"]
+    assert calls == [
+        (["mwaa-dev-platform", "mwaa-dev-sample-data"], tuple(profiles["dev"].get("compliance", [])), False),
+        (["mwaa-prod-platform"], ("nist-800-53-r5", "hipaa"), False),
+    ]
