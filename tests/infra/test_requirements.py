@@ -330,9 +330,9 @@ def test_the_wheels_route_resolves_constraint_pins_to_the_wheel(tmp_path: Path) 
             f"the wheels route (constraint in plugins.zip) needs '--find-links {PLUGINS_PATH}'",
         ),
         (
-            f"{WHEELS_HEADER}--find-links /tmp/wheels\ninternal-lib==1.4.0\n",
+            f"{WHEELS_HEADER}--find-links /opt/wheels\ninternal-lib==1.4.0\n",
             PLUGINS,
-            f"line 4: --find-links /tmp/wheels: only {PLUGINS_PATH} (where MWAA extracts plugins.zip)",
+            f"line 4: --find-links /opt/wheels: only {PLUGINS_PATH} (where MWAA extracts plugins.zip)",
         ),
         (
             f"{WHEELS_HEADER}--extra-index-url https://example.com/simple\ninternal-lib==1.4.0\n",
