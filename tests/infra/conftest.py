@@ -60,3 +60,27 @@ def bare_stack() -> cdk.Stack:
     """A bare stack with the project's feature flags, for one construct under test."""
     app = cdk.App(context={k: v for k, v in cdk_context().items() if k != "profiles"})
     return cdk.Stack(app, "Test")
+
+
+def build_environment(*, key: bool, **kwargs: Any) -> tuple[cdk.Stack, Any, Any]:
+    """An ``AirflowEnvironment`` in a bare stack (account and region set, the project's feature
+    flags) on a new network and DAG bucket, with a customer managed key when ``key``.
+    Returns the stack, the environment and the network."""
+    from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowNetwork, DagBucket
+
+    app = cdk.App(context={k: v for k, v in cdk_context().items() if k != "profiles"})
+    stack = cdk.Stack(app, "Env", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    network = AirflowNetwork(stack, "Network")
+    kms_key = AirflowKey(stack, "Key", environment_name="env-x").key if key else None
+    bucket = DagBucket(stack, "DagBucket", environment_name="env-x", encryption_key=kms_key).bucket
+    environment = AirflowEnvironment(
+        stack,
+        "Environment",
+        environment_name="env-x",
+        source_bucket=bucket,
+        subnets=network.environment_subnets,
+        security_groups=[network.security_group],
+        kms_key=kms_key,
+        **kwargs,
+    )
+    return stack, environment, network

@@ -9,30 +9,16 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from mwaa_constructs import AirflowEnvironment, AirflowKey, AirflowNetwork, DagBucket, SecretsManagerBackend
+from mwaa_constructs import AirflowEnvironment, SecretsManagerBackend
 from platform_config.profile import COMPLIANCE_PACKS
 from stacks.compliance import compliance_checks
-from tests.infra.conftest import cdk_context, statement_with
+from tests.infra.conftest import build_environment, statement_with
 
 BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 
 
 def _build(*, key: bool, **kwargs: Any) -> tuple[cdk.Stack, AirflowEnvironment]:
-    app = cdk.App(context={k: v for k, v in cdk_context().items() if k != "profiles"})
-    stack = cdk.Stack(app, "Env", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-    network = AirflowNetwork(stack, "Network")
-    kms_key = AirflowKey(stack, "Key", environment_name="env-x").key if key else None
-    bucket = DagBucket(stack, "DagBucket", environment_name="env-x", encryption_key=kms_key).bucket
-    environment = AirflowEnvironment(
-        stack,
-        "Environment",
-        environment_name="env-x",
-        source_bucket=bucket,
-        subnets=network.environment_subnets,
-        security_groups=[network.security_group],
-        kms_key=kms_key,
-        **kwargs,
-    )
+    stack, environment, _ = build_environment(key=key, **kwargs)
     return stack, environment
 
 
