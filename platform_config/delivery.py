@@ -113,22 +113,11 @@ def load_deploy_access(context: Callable[[str], Any]) -> DeployAccessSettings:
     ``github_oidc_provider_arn`` (import the account's provider instead of creating it) and
     ``deploy_regions`` (default: the access stack's region)."""
     problems: list[str] = []
-    repository = context("github_repository")
-    _check(
-        problems,
-        "github_repository",
-        repository,
-        _REPOSITORY,
-        "OWNER/NAME of a GitHub repository, e.g. 'example-org/mwaa-platform'",
-    )
-    branch = context("github_branch") or "main"
-    _check(problems, "github_branch", branch, _BRANCH, "a branch name such as 'main'")
-    raw_environments = context("github_environments")
-    environments = _check_names(
+    repository, branch = _repository_and_branch(context, problems, "github")
+    environments = _names_setting(
+        context,
         problems,
         "github_environments",
-        _names(raw_environments, ("dev", "prod")),
-        raw_environments,
         _ENVIRONMENT,
         "GitHub environment names (letters, digits, '.', '_', '-')",
     )
@@ -174,6 +163,31 @@ def load_deploy_access(context: Callable[[str], Any]) -> DeployAccessSettings:
     )
 
 
+def _repository_and_branch(
+    context: Callable[[str], Any], problems: list[str], prefix: str
+) -> tuple[str, str]:
+    """``<prefix>_repository`` (required, OWNER/NAME) and ``<prefix>_branch`` (default ``main``)."""
+    repository = context(f"{prefix}_repository")
+    _check(
+        problems,
+        f"{prefix}_repository",
+        repository,
+        _REPOSITORY,
+        "OWNER/NAME of the repository, e.g. 'example-org/mwaa-platform'",
+    )
+    branch = context(f"{prefix}_branch") or "main"
+    _check(problems, f"{prefix}_branch", branch, _BRANCH, "a branch name such as 'main'")
+    return repository, branch
+
+
+def _names_setting(
+    context: Callable[[str], Any], problems: list[str], setting: str, pattern: re.Pattern[str], what: str
+) -> tuple[str, ...]:
+    """A comma-separated (or list) setting of names, default ``dev,prod``, each matching ``pattern``."""
+    raw = context(setting)
+    return _check_names(problems, setting, _names(raw, ("dev", "prod")), raw, pattern, what)
+
+
 def load_pipeline(context: Callable[[str], Any], known_profiles: set[str]) -> PipelineSettings:
     """Settings from context: ``pipeline_connection_arn`` and ``pipeline_repository`` (required),
     ``pipeline_branch`` (``main``), ``pipeline_profiles`` (``dev,prod``, in deployment order, each
@@ -188,25 +202,8 @@ def load_pipeline(context: Callable[[str], Any], known_profiles: set[str]) -> Pi
         _CONNECTION_ARN,
         "a CodeConnections connection ARN, arn:aws:codeconnections:<region>:<account>:connection/<id>",
     )
-    repository = context("pipeline_repository")
-    _check(
-        problems,
-        "pipeline_repository",
-        repository,
-        _REPOSITORY,
-        "OWNER/NAME of the repository, e.g. 'example-org/mwaa-platform'",
-    )
-    branch = context("pipeline_branch") or "main"
-    _check(problems, "pipeline_branch", branch, _BRANCH, "a branch name such as 'main'")
-    raw_profiles = context("pipeline_profiles")
-    profiles = _check_names(
-        problems,
-        "pipeline_profiles",
-        _names(raw_profiles, ("dev", "prod")),
-        raw_profiles,
-        _PROFILE,
-        "profile names",
-    )
+    repository, branch = _repository_and_branch(context, problems, "pipeline")
+    profiles = _names_setting(context, problems, "pipeline_profiles", _PROFILE, "profile names")
     unknown = [p for p in profiles if _PROFILE.match(p) and p not in known_profiles]
     if unknown:
         allowed = ", ".join(sorted(known_profiles))
