@@ -113,7 +113,7 @@ def load_deploy_access(context: Callable[[str], Any]) -> DeployAccessSettings:
     ``github_oidc_provider_arn`` (import the account's provider instead of creating it) and
     ``deploy_regions`` (default: the access stack's region)."""
     problems: list[str] = []
-    repository, branch = _repository_and_branch(context, problems, "github")
+    repository, branch = _repository_and_branch(context, problems, "github", "a GitHub repository")
     environments = _names_setting(
         context,
         problems,
@@ -164,16 +164,17 @@ def load_deploy_access(context: Callable[[str], Any]) -> DeployAccessSettings:
 
 
 def _repository_and_branch(
-    context: Callable[[str], Any], problems: list[str], prefix: str
+    context: Callable[[str], Any], problems: list[str], prefix: str, what: str
 ) -> tuple[str, str]:
-    """``<prefix>_repository`` (required, OWNER/NAME) and ``<prefix>_branch`` (default ``main``)."""
+    """``<prefix>_repository`` (required, OWNER/NAME of ``what``) and ``<prefix>_branch``
+    (default ``main``)."""
     repository = context(f"{prefix}_repository")
     _check(
         problems,
         f"{prefix}_repository",
         repository,
         _REPOSITORY,
-        "OWNER/NAME of the repository, e.g. 'example-org/mwaa-platform'",
+        f"OWNER/NAME of {what}, e.g. 'example-org/mwaa-platform'",
     )
     branch = context(f"{prefix}_branch") or "main"
     _check(problems, f"{prefix}_branch", branch, _BRANCH, "a branch name such as 'main'")
@@ -202,7 +203,7 @@ def load_pipeline(context: Callable[[str], Any], known_profiles: set[str]) -> Pi
         _CONNECTION_ARN,
         "a CodeConnections connection ARN, arn:aws:codeconnections:<region>:<account>:connection/<id>",
     )
-    repository, branch = _repository_and_branch(context, problems, "pipeline")
+    repository, branch = _repository_and_branch(context, problems, "pipeline", "the repository")
     profiles = _names_setting(context, problems, "pipeline_profiles", _PROFILE, "profile names")
     unknown = [p for p in profiles if _PROFILE.match(p) and p not in known_profiles]
     if unknown:
