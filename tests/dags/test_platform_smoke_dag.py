@@ -55,26 +55,24 @@ def test_the_check_fails_on_an_incomplete_report() -> None:
         smoke.check_report({"airflow": "3.3.1", "python": ""}, None)
 
 
-def test_make_dag_test_runs_it_to_success_in_a_throw_away_home() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.dag_test", "mwaa_platform_smoke", "--profile", "prod"],
+def _dag_test(dag_id: str) -> subprocess.CompletedProcess[str]:
+    """What `make dag-test DAG=<dag_id> PROFILE=prod` runs."""
+    return subprocess.run(
+        [sys.executable, "-m", "tools.dag_test", dag_id, "--profile", "prod"],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
         timeout=600,
     )
+
+
+def test_make_dag_test_runs_it_to_success_in_a_throw_away_home() -> None:
+    result = _dag_test("mwaa_platform_smoke")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "dag-test: mwaa_platform_smoke finished: success" in result.stdout
 
 
 def test_make_dag_test_fails_for_an_unknown_dag() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.dag_test", "no_such_dag", "--profile", "prod"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        timeout=600,
-    )
+    result = _dag_test("no_such_dag")
     assert result.returncode != 0
