@@ -95,10 +95,14 @@ class ExecutionRole(Construct):
         statements = [
             iam.PolicyStatement(actions=["airflow:PublishMetrics"], resources=[env_arn]),
             iam.PolicyStatement(effect=iam.Effect.DENY, actions=["s3:ListAllMyBuckets"], resources=["*"]),
+            # The user guide's log actions, and DescribeLogStreams: the 3.3.1 image's task log
+            # view finds a deferred task's triggerer streams with it (python/mwaa/logging/
+            # cloudwatch_handlers.py, _discover_triggerer_streams) and swallows the error.
             iam.PolicyStatement(
                 actions=[
                     "logs:CreateLogStream",
                     "logs:CreateLogGroup",
+                    "logs:DescribeLogStreams",
                     "logs:PutLogEvents",
                     "logs:GetLogEvents",
                     "logs:GetLogRecord",

@@ -1,0 +1,198 @@
+"""The deployments the permission contract is evaluated on: every profile of ``cdk.json`` and
+variants that exercise the other code paths (isolated network, an existing VPC, access grants,
+an external alarm topic), each synthesized in-process and resolved for one account and region,
+together with the account's GitHub deployment access stack."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+import aws_cdk as cdk
+from aws_cdk import cx_api
+
+from tools.permissions.contract import Deployment
+from tools.permissions.templates import ResolvedStack, StackTemplate, resolve_stacks
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where a profile without account/region is evaluated: the documentation's example account.
+DEFAULT_ACCOUNT = "111122223333"
+DEFAULT_REGION = "us-east-1"
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+# The deploy-access app's required setting, for its synthesis here.
+EXAMPLE_REPOSITORY = "example-org/mwaa-platform"
+EXAMPLE_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/data-engineers"
+
+
+def cdk_context() -> dict[str, Any]:
+    return dict(json.loads((ROOT / "cdk.json").read_text())["context"])
+
+
+def _feature_flags() -> dict[str, Any]:
+    return {k: v for k, v in cdk_context().items() if k != "profiles"}
+
+
+def _isolated(raw: dict[str, Any]) -> None:
+    raw["sample_data"] = False  # the sample downloads MovieLens: it needs the NAT route
+    raw["network"] = {"mode": "isolated", "vpc_cidr": raw.get("network", {}).get("vpc_cidr", "10.192.0.0/16")}
+
+
+def _existing_vpc(raw: dict[str, Any]) -> None:
+    raw["network"] = {
+        "mode": "existing",
+        "vpc_id": "vpc-0123456789abcdef0",
+        "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+    }
+
+
+def _access_grants(raw: dict[str, Any]) -> None:
+    raw["access"] = {
+        "web_login": [{"role_arn": EXAMPLE_ROLE, "airflow_role": "User"}],
+        "rest_api": [{"role_arn": EXAMPLE_ROLE, "airflow_role": "Op"}],
+        "cli": [EXAMPLE_ROLE],
+    }
+    raw["account"] = DEFAULT_ACCOUNT
+
+
+# Variant name -> (base profile, change). Each runs a path the shipped profiles do not.
+VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
+    "dev+isolated": ("dev", _isolated),
+    "prod+isolated": ("prod", _isolated),
+    "prod+existing-vpc": ("prod", _existing_vpc),
+    "dev+access": ("dev", _access_grants),
+}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    profile: Any  # platform_config.Profile
+    stacks: dict[str, ResolvedStack]
+
+
+def _templates(assembly: cx_api.CloudAssembly, account: str, region: str) -> list[StackTemplate]:
+    found = [
+        StackTemplate(name=s.stack_name, template=s.template, account=account, region=region)
+        for s in assembly.stacks
+    ]
+    for nested in assembly.nested_assemblies:
+        found.extend(_templates(nested.nested_assembly, account, region))
+    return found
+
+
+def profile_settings(label: str) -> tuple[str, dict[str, Any]]:
+    """The profile name and raw settings of a shipped profile or a variant."""
+    profiles = cdk_context()["profiles"]
+    if label in profiles:
+        return label, copy.deepcopy(profiles[label])
+    base, change = VARIANTS[label]
+    raw = copy.deepcopy(profiles[base])
+    change(raw)
+    return base, raw
+
+
+def synthesize_profile(label: str, outdir: Path) -> Synthesized:
+    """Synthesize a shipped profile or a variant, as the app builds it."""
+    from platform_config import load_profile
+    from stacks import build_profile_stacks
+
+    name, raw = profile_settings(label)
+    profile = load_profile({name: raw}, name, root=ROOT)
+    app = cdk.App(context=_feature_flags(), outdir=str(outdir))
+    build_profile_stacks(app, profile)
+    account = profile.account or DEFAULT_ACCOUNT
+    region = profile.region or DEFAULT_REGION
+    templates = _templates(app.synth(), account, region)
+    templates.extend(_deploy_access_templates(outdir.with_name(outdir.name + "-access"), account, region))
+    return Synthesized(profile=profile, stacks=resolve_stacks(templates))
+
+
+def _deploy_access_templates(outdir: Path, account: str, region: str) -> list[StackTemplate]:
+    import deploy_access_app
+
+    app = cdk.App(context={**_feature_flags(), "github_repository": EXAMPLE_REPOSITORY}, outdir=str(outdir))
+    deploy_access_app.build_app(app)
+    return _templates(app.synth(), account, region)
+
+
+def conditions_of(profile: Any) -> dict[str, bool]:
+    """The named conditions ``when`` may use, for one profile."""
+    return {
+        "customer_key": profile.encryption == "customer_managed",
+        "aws_owned_key": profile.encryption != "customer_managed",
+        "secrets_backend": profile.secrets_backend.enabled,
+        "alarms": profile.alarms.enabled,
+        "new_topic": profile.alarms.enabled and profile.alarms.topic_arn is None,
+        "sample_data": profile.sample_data,
+        "private_webserver": profile.webserver_access_mode == "PRIVATE_ONLY",
+        "public_webserver": profile.webserver_access_mode == "PUBLIC_ONLY",
+        "isolated": profile.network.mode == "isolated",
+        "nat": profile.network.mode == "nat",
+        "existing_vpc": profile.network.mode == "existing",
+        "web_login": bool(profile.access.web_login),
+        "rest_api": bool(profile.access.rest_api),
+        "cli": bool(profile.access.cli),
+    }
+
+
+def _only(stack: ResolvedStack, resource_type: str) -> str | None:
+    found = stack.of_type(resource_type)
+    if len(found) > 1:
+        raise ValueError(f"{stack.name}: {len(found)} resources of type {resource_type}, expected one")
+    return next((stack.arns[lid] for lid in found), None)
+
+
+def placeholders_of(synthesized: Synthesized) -> dict[str, str]:
+    """The contract's placeholders for one deployment: from the profile and the template's
+    names (never from its policies)."""
+    profile = synthesized.profile
+    platform = synthesized.stacks[profile.platform_stack_name]
+    account, region = platform.account, platform.region
+    (environment,) = platform.of_type("AWS::MWAA::Environment").values()
+    props = environment["Properties"]
+    arn_head = f"arn:{platform.partition}"
+    values = {
+        "partition": platform.partition,
+        "region": region,
+        "account": account,
+        "environment": profile.environment_name,
+        "environment_arn": f"{arn_head}:airflow:{region}:{account}:environment/{profile.environment_name}",
+        "dag_bucket": str(props["SourceBucketArn"]).split(":::", 1)[1],
+        "dag_s3_path": profile.dag_s3_path,
+        "platform_stack": profile.platform_stack_name,
+        "stack_arn": f"{arn_head}:cloudformation:{region}:{account}:stack/{profile.platform_stack_name}/*",
+        "execution_role_arn": str(props["ExecutionRoleArn"]),
+        "qualifier": BOOTSTRAP_QUALIFIER,
+        "key_arn": _only(platform, "AWS::KMS::Key") or "",
+        "topic_arn": profile.alarms.topic_arn or _only(platform, "AWS::SNS::Topic") or "",
+        "example_role_arn": EXAMPLE_ROLE,
+        "connections_prefix": profile.secrets_backend.connections_prefix,
+        "variables_prefix": profile.secrets_backend.variables_prefix,
+    }
+    return values
+
+
+def deployment_of(
+    label: str, synthesized: Synthesized, policy_files: Mapping[str, Any] | None = None
+) -> Deployment:
+    platform = synthesized.stacks[synthesized.profile.platform_stack_name]
+    return Deployment(
+        label=label,
+        stacks=synthesized.stacks,
+        placeholders=placeholders_of(synthesized),
+        conditions=conditions_of(synthesized.profile),
+        account=platform.account,
+        policy_files=dict(policy_files or {}),
+    )
+
+
+def labels() -> list[str]:
+    """Every shipped profile, then the variants."""
+    return [*cdk_context()["profiles"], *VARIANTS]
