@@ -13,6 +13,7 @@ from typing import Any
 from tools.permissions.templates import ResolvedStack
 
 Stacks = Mapping[str, ResolvedStack]
+RoleFinder = Callable[[Stacks, Mapping[str, str]], str]
 
 
 class ActorError(LookupError):
@@ -40,9 +41,16 @@ def role_by_arn(stacks: Stacks, arn: str) -> FoundRole:
     raise ActorError(f"no role {arn} in stacks {sorted(stacks)}")
 
 
-def _role_with_prefix(prefix: str) -> Callable[[Stacks], str]:
-    def find(stacks: Stacks) -> str:
-        found = [r for r in _roles(stacks) if r.logical_id.startswith(prefix)]
+def _role_with_prefix(prefix: str, *, stack: str | None = None) -> RoleFinder:
+    """The one role whose logical id starts with ``prefix`` (in the stack the placeholder
+    ``stack`` names, when given)."""
+
+    def find(stacks: Stacks, placeholders: Mapping[str, str]) -> str:
+        found = [
+            r
+            for r in _roles(stacks)
+            if r.logical_id.startswith(prefix) and (stack is None or r.stack.name == placeholders[stack])
+        ]
         if len(found) != 1:
             raise ActorError(f"expected one role with logical id {prefix}*, found {len(found)}")
         return found[0].arn
@@ -50,19 +58,20 @@ def _role_with_prefix(prefix: str) -> Callable[[Stacks], str]:
     return find
 
 
-def _execution_role(stacks: Stacks) -> str:
+def _execution_role(stacks: Stacks, placeholders: Mapping[str, str]) -> str:
     for stack in stacks.values():
         for resource in stack.of_type("AWS::MWAA::Environment").values():
             return str(resource["Properties"]["ExecutionRoleArn"])
     raise ActorError("no AWS::MWAA::Environment in the stacks")
 
 
-# role:<name> of the contract -> how to find that role's ARN in the resolved stacks.
-ROLE_FINDERS: dict[str, Callable[[Stacks], str]] = {
+# role:<name> of the contract -> how to find that role's ARN in the resolved stacks (given the
+# deployment's placeholders).
+ROLE_FINDERS: dict[str, RoleFinder] = {
     "execution": _execution_role,
     "github-deploy": _role_with_prefix("GitHubAccessDeployRole"),
     "github-read-only": _role_with_prefix("GitHubAccessReadOnlyRole"),
-    "artifact-deployment": _role_with_prefix("CustomCDKBucketDeployment"),
+    "artifact-deployment": _role_with_prefix("CustomCDKBucketDeployment", stack="platform_stack"),
 }
 
 

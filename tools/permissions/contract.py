@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,8 +197,11 @@ def _principal(actor: Actor, deployment: Deployment) -> tuple[str, list[Mapping[
         service = _fill(name, deployment.placeholders, actor.id)
         return service, [], service
     if kind == "role":
-        finder: Callable[[Mapping[str, ResolvedStack]], str] = actors.ROLE_FINDERS[name]
-        role = actors.role_by_arn(deployment.stacks, finder(deployment.stacks))
+        if name not in actors.ROLE_FINDERS:
+            known = sorted(actors.ROLE_FINDERS)
+            raise ContractError(f"actor {actor.id}: no role finder '{name}'; known: {known}")
+        arn = actors.ROLE_FINDERS[name](deployment.stacks, deployment.placeholders)
+        role = actors.role_by_arn(deployment.stacks, arn)
         return role.arn, actors.identity_policies(deployment.stacks, role), f"role {role.logical_id}"
     if kind == "external":
         arn = _fill(name, deployment.placeholders, actor.id)
