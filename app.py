@@ -10,22 +10,31 @@ npx cdk synth -c profile=dev,prod   # several profiles, one cloud assembly
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from mwaa_constructs import ArtifactError
-from platform_config import ProfileError, load_profiles
+from platform_config import ProfileError, load_profiles, synth_profiles
 from stacks import ProfileStacks, build_profile_stacks
 from stacks.compliance import add_compliance_checks
 from stacks.layout import ROOT, print_summary
 
+# The file the CDK CLI read the context from: it runs the app in the folder of cdk.json.
+CDK_JSON = Path("cdk.json")
 
-def build_app(app: cdk.App) -> list[ProfileStacks]:
+
+def build_app(app: cdk.App, *, cdk_json: Path = CDK_JSON) -> list[ProfileStacks]:
     """Build the stacks of every profile named by the ``profile`` context value (comma-separated;
     default ``dev``), in the order given, and attach cdk-nag to each profile's stacks: AwsSolutions
-    and the packs of the profile's ``compliance`` setting."""
+    and the packs of the profile's ``compliance`` setting.
+
+    The profiles are read from ``cdk_json`` itself when it exists, not from the context, which
+    has lost every ``null`` on its way into Python (``platform_config.synth_profiles``)."""
     profiles = load_profiles(
-        app.node.try_get_context("profiles"), app.node.try_get_context("profile"), root=ROOT
+        synth_profiles(cdk_json, app.node.try_get_context("profiles")),
+        app.node.try_get_context("profile"),
+        root=ROOT,
     )
     built = [build_profile_stacks(app, profile) for profile in profiles]
     for profile_stacks in built:

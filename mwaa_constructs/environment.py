@@ -241,7 +241,8 @@ class AirflowEnvironment(EnvironmentBase):
     policy (``None`` when ``role`` is given): acknowledge cdk-nag findings of added grants there.
 
     ``connections`` controls the security groups; grant access with :meth:`grant_web_login`,
-    :meth:`grant_cli_token` and :meth:`grant_rest_api`; read metrics with the ``metric_*``
+    :meth:`grant_cli_token` and :meth:`grant_rest_api`; let clients reach a ``PRIVATE_ONLY``
+    web server with :meth:`allow_webserver_access_from`; read metrics with the ``metric_*``
     methods; import an environment with :meth:`from_environment_name`.
     """
 
@@ -294,6 +295,7 @@ class AirflowEnvironment(EnvironmentBase):
         self.environment_name = environment_name
         self.environment_arn = environment_arn(self, environment_name)
         self.source_bucket = source_bucket
+        self.webserver_access_mode = webserver_access_mode
 
         self.log_groups = log_groups or AirflowLogGroups(
             self,
@@ -383,6 +385,40 @@ class AirflowEnvironment(EnvironmentBase):
     def from_environment_name(scope: Construct, id: str, environment_name: str) -> EnvironmentBase:
         """Reference an environment created elsewhere, to grant access to it or read metrics."""
         return _ImportedEnvironment(scope, id, environment_name=environment_name)
+
+    def allow_webserver_access_from(self, peer: ec2.IPeer, *, description: str | None = None) -> None:
+        """Let ``peer`` (an IPv4 range, a security group) open the Airflow UI and REST API of a
+        ``PRIVATE_ONLY`` web server: TCP 443 into the environment's security groups.
+
+        With private access MWAA places the web server's VPC endpoint in the environment's
+        security groups ("Managing access to service-specific Amazon VPC endpoints on Amazon
+        MWAA", https://docs.aws.amazon.com/mwaa/latest/userguide/vpc-vpe-access.html), and
+        those admit only themselves, so without such a rule no client outside the environment
+        reaches the UI: a VPN or Direct Connect range, a bastion's or a load balancer's group.
+        The rule changes the group, not the environment resource (no environment update).
+        Groups given as immutable imports are left unchanged, as CDK does for them.
+
+        Raises ``ValueError`` for another access mode (the UI is then served publicly by MWAA
+        and the rule would open the group for no client) and for 0.0.0.0/0 or ::/0 (a private
+        web server open to every address is a contradiction; cdk-nag's AwsSolutions-EC23
+        refuses such a rule too)."""
+        if self.webserver_access_mode != "PRIVATE_ONLY":
+            raise ValueError(
+                f"AirflowEnvironment allow_webserver_access_from: webserver_access_mode is "
+                f"{self.webserver_access_mode!r}; the rule applies only to 'PRIVATE_ONLY' (the other "
+                "modes serve the UI from a public endpoint)"
+            )
+        if peer.unique_id in ("0.0.0.0/0", "::/0"):
+            raise ValueError(
+                f"AirflowEnvironment allow_webserver_access_from: got {peer.unique_id!r}; name the "
+                "networks or security groups that reach the VPC, not every address "
+                "(a public UI is webserver_access_mode 'PUBLIC_ONLY')"
+            )
+        self.connections.allow_from(
+            peer,
+            ec2.Port.tcp(443),
+            description or "Airflow UI and REST API of the private web server",
+        )
 
     def add_dependency_on_artifact(self, dependency: Construct) -> None:
         """Make the environment wait for ``dependency`` (e.g. the first DAG upload) on create.

@@ -83,7 +83,9 @@ class AirflowNetwork(Construct):
     no public address to anything launched in them (``MapPublicIpOnLaunch: false``).
 
     The security group admits TCP 443 (web server) and TCP 5432 (metadata database) from
-    itself, the narrower form the MWAA user guide documents, and all outbound traffic.
+    itself, the narrower form the MWAA user guide documents, and all outbound traffic. With a
+    ``PRIVATE_ONLY`` web server MWAA puts the web server's endpoint in this group too, so its
+    users need a rule of their own: ``AirflowEnvironment.allow_webserver_access_from(peer)``.
 
     In ``isolated`` mode the endpoints carry policies: the S3 gateway endpoint reaches only the
     AWS-owned bucket of ECR image layers and the buckets given to :meth:`allow_bucket_access`;

@@ -7,9 +7,12 @@ from platform_config.profile import (
     Profile,
     ProfileError,
     ProfilesError,
+    WebserverAccessSettings,
     load_profile,
     load_profiles,
     read_cdk_profiles,
+    stack_name_base,
+    synth_profiles,
 )
 
 __all__ = [
@@ -19,7 +22,10 @@ __all__ = [
     "Profile",
     "ProfileError",
     "ProfilesError",
+    "WebserverAccessSettings",
     "load_profile",
     "load_profiles",
     "read_cdk_profiles",
+    "stack_name_base",
+    "synth_profiles",
 ]

@@ -32,6 +32,7 @@ _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _CIDR_PATTERN = re.compile(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?")
 _VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 _SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
+_SECURITY_GROUP_ID_PATTERN = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 _DAG_PATH_PATTERN = re.compile(r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$")
 _TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 _TAG_VALUE_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{0,256}$")
@@ -64,6 +65,18 @@ class NetworkSettings:
     vpc_cidr: str = "10.192.0.0/16"
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebserverAccessSettings:
+    """Who may open a ``PRIVATE_ONLY`` web server: TCP 443 into the environment's security
+    group from these IPv4 ranges and security groups (see the README's configuration reference).
+
+    Empty (the default): only the environment itself, which is what MWAA's self-referencing
+    group admits."""
+
+    cidrs: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +145,7 @@ class Profile:
     min_webservers: int
     max_webservers: int
     webserver_access_mode: str = "PRIVATE_ONLY"
+    webserver_access: WebserverAccessSettings = field(default_factory=WebserverAccessSettings)
     endpoint_management: str = "SERVICE"
     network: NetworkSettings = field(default_factory=NetworkSettings)
     encryption: Encryption = "customer_managed"
@@ -155,12 +169,17 @@ class Profile:
     @property
     def platform_stack_name(self) -> str:
         """Name (and construct id) of the stack that holds the environment."""
-        return f"{self.environment_name}-platform"
+        return f"{stack_name_base(self.environment_name)}-platform"
 
     @property
     def sample_data_stack_name(self) -> str:
         """Name (and construct id) of the sample data plane's stack (with ``sample_data`` on)."""
-        return f"{self.environment_name}-sample-data"
+        return f"{stack_name_base(self.environment_name)}-sample-data"
+
+    @property
+    def stack_names(self) -> tuple[str, ...]:
+        """Names of every stack this profile deploys."""
+        return (self.platform_stack_name, *((self.sample_data_stack_name,) if self.sample_data else ()))
 
     @property
     def python_version(self) -> str:
@@ -168,16 +187,30 @@ class Profile:
         return rules.AIRFLOW_PYTHON_VERSIONS[self.airflow_version]
 
 
+def stack_name_base(environment_name: str) -> str:
+    """The environment name as the first part of its stack names: '_' replaced by '-'.
+
+    MWAA allows '_' in environment names (``^[a-zA-Z][0-9a-zA-Z_-]*$``, 1-80 characters); a
+    CloudFormation stack name may hold only letters, digits and '-', start with a letter and
+    have at most 128 characters (CloudFormation API reference, CreateStack ``StackName``:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html).
+    The longest name derived here, 80 characters and ``-sample-data``, has 92. Names without
+    '_' keep their stacks. Two environment names that differ only in '_' against '-' map to
+    the same stacks: :func:`load_profiles` refuses such a pair."""
+    return environment_name.replace("_", "-")
+
+
 _TOP_LEVEL_KEYS = (
     "account", "region", "environment_name", "airflow_version", "upgrade_from", "environment_class",
     "min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers",
-    "webserver_access_mode", "endpoint_management", "network", "encryption", "logging",
+    "webserver_access_mode", "webserver_access", "endpoint_management", "network", "encryption", "logging",
     "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
     "worker_replacement_strategy", "dag_s3_path", "noncurrent_version_expiration_days",
     "removal_policy", "termination_protection", "sample_data", "artifacts", "tags",
     "alarms", "secrets_backend", "access", "compliance",
 )  # fmt: skip
 _NETWORK_KEYS = ("mode", "nat_gateways", "vpc_cidr", "vpc_id", "subnet_ids")
+_WEBSERVER_ACCESS_KEYS = ("cidrs", "security_groups")
 # Setting -> (may be null, expected kind).
 _ARTIFACT_KEYS: dict[str, tuple[bool, Literal["folder", "file"]]] = {
     "dags": (False, "folder"),
@@ -295,7 +328,19 @@ def load_profile(
     raw = profiles[name]
     if not isinstance(raw, Mapping):
         raise ProfileError(name, [f"profile: got {_show(raw)}; expected an object of settings"])
+    profile, problems, _ = _read_profile(name, raw, root)
+    if problems:
+        raise ProfileError(name, problems)
+    return profile
 
+
+def _read_profile(
+    name: str, raw: Mapping[str, Any], root: Path | None
+) -> tuple[Profile, list[str], frozenset[str]]:
+    """The profile as far as it can be read (a default wherever a value is invalid), every
+    problem found, and the settings found invalid. :func:`load_profile` refuses a profile with a
+    problem; :func:`load_profiles` still checks a profile it did not select for collisions,
+    leaving its invalid settings out."""
     r = _Reader(raw)
     r.unknown_keys(raw, _TOP_LEVEL_KEYS, "")
 
@@ -364,6 +409,7 @@ def load_profile(
     access_problem = versions.access_mode_problem(webserver_access_mode, airflow_version)
     if access_problem is not None:
         r.fail("webserver_access_mode", webserver_access_mode, access_problem)
+    webserver_access = _read_webserver_access(r, raw, webserver_access_mode)
     endpoint_management = r.typed(raw, "endpoint_management", str, "SERVICE")
     r.check(
         "endpoint_management",
@@ -462,10 +508,7 @@ def load_profile(
     access = _read_access(r, raw, account)
     compliance = _read_compliance(r, raw)
 
-    if r.problems:
-        raise ProfileError(name, r.problems)
-
-    return Profile(
+    profile = Profile(
         name=name,
         account=account,
         region=region,
@@ -479,6 +522,7 @@ def load_profile(
         min_webservers=min_webservers,
         max_webservers=max_webservers,
         webserver_access_mode=webserver_access_mode,
+        webserver_access=webserver_access,
         endpoint_management=endpoint_management,
         network=network,
         encryption=encryption,  # type: ignore[arg-type]
@@ -499,6 +543,7 @@ def load_profile(
         access=access,
         compliance=compliance,
     )
+    return profile, r.problems, frozenset(r.failed)
 
 
 def _read_upgrade_from(r: _Reader, raw: Mapping[str, Any], target: str | None) -> str | None:
@@ -520,6 +565,81 @@ def _read_upgrade_from(r: _Reader, raw: Mapping[str, Any], target: str | None) -
                 "for a new environment set a new environment_name and remove upgrade_from",
             )  # fmt: skip
     return source
+
+
+def _read_webserver_access(r: _Reader, raw: Mapping[str, Any], mode: str) -> WebserverAccessSettings:
+    """``webserver_access``: the IPv4 ranges and security groups that may reach a private web
+    server (TCP 443 into the environment's security group, which otherwise admits only itself).
+
+    0.0.0.0/0 is refused: a private web server open to every address is a contradiction (and
+    cdk-nag's AwsSolutions-EC23 would refuse the rule); a public UI is ``PUBLIC_ONLY``. Rules
+    for another mode are refused too: there MWAA serves the UI from a public endpoint and the
+    rules would open the environment's group for no client."""
+    given = raw.get("webserver_access", {})
+    shape = (
+        'expected an object such as {"cidrs": ["10.0.0.0/8"], "security_groups": ["sg-0123456789abcdef0"]}'
+    )
+    if not isinstance(given, Mapping):
+        r.fail("webserver_access", given, shape)
+        return WebserverAccessSettings()
+    r.unknown_keys(given, _WEBSERVER_ACCESS_KEYS, "webserver_access.")
+    cidrs: list[str] = []
+    items = given.get("cidrs", [])
+    if not isinstance(items, list):
+        r.fail("webserver_access.cidrs", items, "expected a list of IPv4 networks such as '10.0.0.0/8'")
+        items = []
+    for index, cidr in enumerate(items):
+        setting = f"webserver_access.cidrs[{index}]"
+        network = _ipv4_network(cidr)
+        if network is None:
+            r.fail(setting, cidr, "expected an IPv4 network such as '10.0.0.0/8' or '192.168.10.0/24'")
+        elif str(network) != cidr:
+            r.fail(setting, cidr, f"host bits are set: write '{network}'")
+        elif network.prefixlen == 0:
+            r.fail(
+                setting, cidr,
+                "opens the private web server to every address; name the networks that reach the VPC "
+                "(VPN, Direct Connect, peered VPCs), or use webserver_access_mode 'PUBLIC_ONLY'",
+            )  # fmt: skip
+        elif cidr in cidrs:
+            r.fail(setting, cidr, "listed twice")
+        else:
+            cidrs.append(cidr)
+    groups: list[str] = []
+    items = given.get("security_groups", [])
+    if not isinstance(items, list):
+        r.fail("webserver_access.security_groups", items, "expected a list of security group ids")
+        items = []
+    for index, group in enumerate(items):
+        setting = f"webserver_access.security_groups[{index}]"
+        if not isinstance(group, str) or not _SECURITY_GROUP_ID_PATTERN.fullmatch(group):
+            r.fail(
+                setting, group,
+                "expected a security group id: 'sg-' and 8 or 17 lower-case hex digits, "
+                "e.g. 'sg-0123456789abcdef0'",
+            )  # fmt: skip
+        elif group in groups:
+            r.fail(setting, group, "listed twice")
+        else:
+            groups.append(group)
+    if (cidrs or groups) and mode in rules.WEBSERVER_ACCESS_MODES and mode != "PRIVATE_ONLY":
+        r.fail(
+            "webserver_access", dict(given),
+            f"only applies with webserver_access_mode 'PRIVATE_ONLY', not '{mode}': MWAA then serves the "
+            "UI from a public endpoint, and these rules would open the environment's security group "
+            "for no client; remove webserver_access or set webserver_access_mode to 'PRIVATE_ONLY'",
+        )  # fmt: skip
+    return WebserverAccessSettings(cidrs=tuple(cidrs), security_groups=tuple(groups))
+
+
+def _ipv4_network(value: object) -> ipaddress.IPv4Network | None:
+    """``value`` as an IPv4 network in CIDR form (host bits may be set), or None."""
+    if not isinstance(value, str) or not _CIDR_PATTERN.fullmatch(value) or "/" not in value:
+        return None
+    try:
+        return ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        return None
 
 
 def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
@@ -707,11 +827,26 @@ def load_profiles(
 ) -> list[Profile]:
     """Validate the comma-separated profile ``names`` (``None``: ``dev``) for one synthesis.
 
-    Every profile is checked, and every problem of every profile reported together. Profiles
-    selected together must not collide: each gets its own stacks in one cloud assembly, so two
-    of them may not share an environment name (it names the environment, its stacks, its log
-    groups and its DAG bucket), nor a VPC CIDR in the same account (their networks could never
-    be connected).
+    Every selected profile is checked, and every problem of every profile reported together.
+    Then the selected profiles are checked against **every** profile of ``profiles``, selected
+    or not (a copied profile would otherwise deploy over the stacks of the one it was copied
+    from as soon as it is synthesized alone):
+
+    - no two profiles may share an ``environment_name``, nor the stack names derived from it
+      (:func:`stack_name_base`), whatever their accounts: the environment name names the
+      environment, its stacks, log groups, alarms and DAG bucket (whose name derives from it
+      injectively, with a hash wherever S3 needs it changed), several profiles are synthesized
+      into one cloud assembly (``make synth PROFILE=dev,prod``, the pipeline) where a stack
+      name must be unique, and ``mwaa-ops --profile`` finds a profile's stack by its name;
+    - two profiles that create their VPC may not use overlapping ``network.vpc_cidr`` ranges in
+      the same account, whatever their regions: VPCs of one account are connected across
+      regions too (inter-region peering, Transit Gateway peering), and overlapping ranges can
+      never be routed to each other. Profiles of different accounts may reuse a range: each
+      account's networks follow their own address plan, which this file cannot see. An unset
+      ``account`` counts as one account (the deploying one).
+
+    A profile that is not selected is read as far as it can be: its own problems are reported
+    when it is selected, and a setting it gets wrong is left out of the comparison.
     """
     selected = [DEFAULT_PROFILE] if names is None else [n.strip() for n in names.split(",")]
     if names is not None and not any(selected):
@@ -725,10 +860,63 @@ def load_profiles(
             problems.append(str(error))
     if problems:
         raise ProfilesError(problems)
-    collisions = _collisions(loaded)
+    assert profiles is not None  # load_profile refused a missing profiles object
+    others: list[_Candidate] = []
+    for name, raw in profiles.items():
+        if name in selected or not isinstance(raw, Mapping):
+            continue
+        profile, _, unreadable = _read_profile(name, raw, None)
+        others.append(_Candidate(profile=profile, selected=False, unreadable=unreadable))
+    candidates = [_Candidate(profile=p, selected=True) for p in loaded]
+    collisions = _collisions(candidates, others)
     if collisions:
-        raise ProfilesError([f"profiles {', '.join(repr(p.name) for p in loaded)} collide:\n" + collisions])
+        raise ProfilesError(
+            ["profiles of cdk.json collide (the selected ones are checked against every profile there):\n"
+             + collisions]
+        )  # fmt: skip
     return loaded
+
+
+def synth_profiles(cdk_json: Path, context_profiles: object) -> Mapping[str, Any] | None:
+    """The ``profiles`` a CDK app validates: those of ``cdk_json`` as written there, when the
+    file exists; else the ``profiles`` context value (an app run without a cdk.json).
+
+    Decision: the app reads its profiles from cdk.json itself, so that ``null`` means "not
+    deployed" in every tool. A JSON null inside a context value does not survive the CDK: the
+    CLI passes cdk.json's context on intact (``CDK_CONTEXT_JSON``), but the jsii bridge
+    between the Python app and aws-cdk-lib drops every object member whose value is null, so
+    ``app.node.try_get_context("profiles")`` never shows ``"plugins": null``; the setting
+    then fell back to its default and the artifact was deployed, while ``make cost`` and
+    ``mwaa-ops``, which read cdk.json themselves, saw the null. Another spelling (``false``)
+    was not chosen: it would leave the documented ``null`` silently wrong in one tool.
+
+    When the context also holds ``profiles`` that differ from the file's in more than those
+    nulls (``-c profiles=...``, a user ``~/.cdk.json``), this raises :class:`ProfileError`
+    rather than choose one of them silently.
+    """
+    if not cdk_json.is_file():
+        return context_profiles if isinstance(context_profiles, Mapping) else None
+    profiles = read_cdk_profiles(cdk_json)
+    if context_profiles is not None and _without_null_members(profiles) != context_profiles:
+        raise ProfileError(
+            "*",
+            [
+                f"profiles: the CDK context holds profiles that differ from those of {cdk_json} "
+                "(given with -c, or in another context file); the app reads profiles from that file "
+                "only, where null keeps its meaning: set them there"
+            ],
+        )
+    return profiles
+
+
+def _without_null_members(value: object) -> object:
+    """``value`` as the jsii bridge hands it to a Python CDK app: object members whose value
+    is null removed at every depth (nulls inside lists stay)."""
+    if isinstance(value, Mapping):
+        return {k: _without_null_members(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_null_members(v) for v in value]
+    return value
 
 
 class ProfilesError(ProfileError):
@@ -740,27 +928,63 @@ class ProfilesError(ProfileError):
         ValueError.__init__(self, "\n".join(messages))
 
 
-def _collisions(profiles: Sequence[Profile]) -> str:
+@dataclass(frozen=True)
+class _Candidate:
+    """A profile in the collision check: selected for this synthesis or not, and the settings
+    it could not read (left out of the comparison)."""
+
+    profile: Profile
+    selected: bool
+    unreadable: frozenset[str] = frozenset()
+
+    def label(self) -> str:
+        return f"'{self.profile.name}'" + ("" if self.selected else " (not selected)")
+
+    def knows(self, *settings: str) -> bool:
+        return not any(s in self.unreadable for s in settings)
+
+
+def _collisions(selected: Sequence[_Candidate], others: Sequence[_Candidate]) -> str:
+    """Lines for every pair of a selected profile with another selected one or with any
+    other profile that collide (see :func:`load_profiles`)."""
+    pairs = [(a, b) for i, a in enumerate(selected) for b in selected[i + 1 :]]
+    pairs += [(a, b) for a in selected for b in others]
     lines: list[str] = []
-    for index, first in enumerate(profiles):
-        for second in profiles[index + 1 :]:
-            pair = f"profiles '{first.name}' and '{second.name}'"
-            if first.environment_name == second.environment_name:
+    for first, second in pairs:
+        one, two = first.profile, second.profile
+        pair = f"profiles {first.label()} and {second.label()}"
+        if first.knows("environment_name") and second.knows("environment_name"):
+            if one.environment_name == two.environment_name:
                 lines.append(
-                    f"{pair} both set environment_name '{first.environment_name}': it names the "
+                    f"{pair} both set environment_name '{one.environment_name}': it names the "
                     "environment, its stacks, log groups and DAG bucket; give each profile its own"
                 )
-            creates_vpc = first.network.mode != "existing" and second.network.mode != "existing"
-            if (
-                creates_vpc
-                and first.account == second.account
-                and first.network.vpc_cidr == second.network.vpc_cidr
-            ):
-                account = f"account {first.account}" if first.account else "the deploying account"
+            elif stack_name_base(one.environment_name) == stack_name_base(two.environment_name):
                 lines.append(
-                    f"{pair} both set network.vpc_cidr '{first.network.vpc_cidr}' in {account}: "
-                    "give each VPC its own range so that they can be peered or routed later"
+                    f"{pair} set environment_name '{one.environment_name}' and "
+                    f"'{two.environment_name}', which deploy the same stack "
+                    f"'{one.platform_stack_name}' (stack names replace '_' by '-'); give each "
+                    "profile a name that differs in more than '_' and '-'"
                 )
+        network = ("account", "network", "network.mode", "network.vpc_cidr")
+        if not (first.knows(*network) and second.knows(*network)):
+            continue
+        creates_vpc = one.network.mode != "existing" and two.network.mode != "existing"
+        ranges = _ipv4_network(one.network.vpc_cidr), _ipv4_network(two.network.vpc_cidr)
+        if not creates_vpc or one.account != two.account or None in ranges:
+            continue
+        account = f"account {one.account}" if one.account else "the deploying account"
+        if one.network.vpc_cidr == two.network.vpc_cidr:
+            lines.append(
+                f"{pair} both set network.vpc_cidr '{one.network.vpc_cidr}' in {account}: "
+                "give each VPC its own range so that they can be peered or routed later"
+            )
+        elif ranges[0].overlaps(ranges[1]):  # type: ignore[union-attr]
+            lines.append(
+                f"{pair} set network.vpc_cidr '{one.network.vpc_cidr}' and '{two.network.vpc_cidr}', "
+                f"which overlap, in {account}: give each VPC a range of its own so that they can be "
+                "peered or routed later"
+            )
     return "\n".join(f"  - {line}" for line in lines)
 
 

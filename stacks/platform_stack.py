@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -141,6 +142,18 @@ class MwaaPlatformStack(LookupFreeStack):
         )
         # MWAA refuses to create an environment whose DAG prefix holds no DAG yet.
         environment.add_dependency_on_artifact(artifacts.dags_deployment)
+        # Clients of a PRIVATE_ONLY web server (profile webserver_access): TCP 443 into its group.
+        for cidr in profile.webserver_access.cidrs:
+            environment.allow_webserver_access_from(
+                ec2.Peer.ipv4(cidr), description=f"Airflow UI and REST API from {cidr} (webserver_access)"
+            )
+        for group_id in profile.webserver_access.security_groups:
+            client = ec2.SecurityGroup.from_security_group_id(
+                self, f"WebserverClient-{group_id}", group_id, mutable=False
+            )
+            environment.allow_webserver_access_from(
+                client, description=f"Airflow UI and REST API from {group_id} (webserver_access)"
+            )
 
         alarms = profile.alarms
         monitoring = AirflowMonitoring(

@@ -265,6 +265,32 @@ def test_environment_name_defaults_to_the_profile_name() -> None:
     assert load_profile({"qa": raw}, "qa").environment_name == "mwaa-qa"
 
 
+@pytest.mark.parametrize(
+    ("name", "platform", "sample"),
+    [
+        ("mwaa_analytics", "mwaa-analytics-platform", "mwaa-analytics-sample-data"),
+        ("Mwaa_Dev-2", "Mwaa-Dev-2-platform", "Mwaa-Dev-2-sample-data"),
+        ("mwaa-dev", "mwaa-dev-platform", "mwaa-dev-sample-data"),
+    ],
+)
+def test_stack_names_replace_underscores_which_cloudformation_refuses(
+    name: str, platform: str, sample: str
+) -> None:
+    profile = load(environment_name=name, sample_data=True)
+    assert (profile.platform_stack_name, profile.sample_data_stack_name) == (platform, sample)
+    assert profile.stack_names == (platform, sample)
+    assert load(environment_name=name).stack_names == (platform,)
+
+
+def test_the_longest_environment_name_gives_stack_names_cloudformation_accepts() -> None:
+    import re
+
+    profile = load(environment_name="m_" + "x" * 78, sample_data=True)
+    for stack in profile.stack_names:
+        # CloudFormation CreateStack: letters, digits and '-', a letter first, 1-128 characters.
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", stack), stack
+
+
 AIRFLOW_PYTHON = {
     "2.7.2": "3.11",
     "2.8.1": "3.11",
@@ -1058,6 +1084,117 @@ def test_trailing_newline_is_rejected(setting: str, value: str) -> None:
 def test_vpc_id_with_trailing_newline_is_rejected() -> None:
     vpc_id = VPC_ID + "\n"
     assert_rejected({"network": {**EXISTING, "vpc_id": vpc_id}}, "network.vpc_id", vpc_id, "needs a VPC id")
+
+
+# --- webserver_access -------------------------------------------------------------------------
+
+SG_A = "sg-0123456789abcdef0"
+SG_B = "sg-1a2b3c4d"
+
+
+def test_webserver_access_defaults_to_nobody_outside_the_environment() -> None:
+    access = load().webserver_access
+    assert (access.cidrs, access.security_groups) == ((), ())
+
+
+def test_webserver_access_keeps_ranges_and_groups_in_order() -> None:
+    access = load(
+        webserver_access={"cidrs": ["10.0.0.0/8", "192.168.10.0/24"], "security_groups": [SG_A, SG_B]}
+    ).webserver_access
+    assert access.cidrs == ("10.0.0.0/8", "192.168.10.0/24")
+    assert access.security_groups == (SG_A, SG_B)
+
+
+@pytest.mark.parametrize(
+    ("access", "setting", "value", "expected"),
+    [
+        pytest.param(
+            {"cidrs": ["10.0.0.0/33"]}, "webserver_access.cidrs[0]", "10.0.0.0/33",
+            "expected an IPv4 network such as '10.0.0.0/8' or '192.168.10.0/24'", id="prefix-too-long",
+        ),
+        pytest.param(
+            {"cidrs": ["10.0.0.0"]}, "webserver_access.cidrs[0]", "10.0.0.0",
+            "expected an IPv4 network such as '10.0.0.0/8' or '192.168.10.0/24'", id="no-prefix",
+        ),
+        pytest.param(
+            {"cidrs": ["10.0.0.0/8", "fd00::/8"]}, "webserver_access.cidrs[1]", "fd00::/8",
+            "expected an IPv4 network such as '10.0.0.0/8' or '192.168.10.0/24'", id="ipv6",
+        ),
+        pytest.param(
+            {"cidrs": ["10.1.2.3/16"]}, "webserver_access.cidrs[0]", "10.1.2.3/16",
+            "host bits are set: write '10.1.0.0/16'", id="host-bits",
+        ),
+        pytest.param(
+            {"cidrs": ["0.0.0.0/0"]}, "webserver_access.cidrs[0]", "0.0.0.0/0",
+            "opens the private web server to every address; name the networks that reach the VPC "
+            "(VPN, Direct Connect, peered VPCs), or use webserver_access_mode 'PUBLIC_ONLY'",
+            id="the-world",
+        ),
+        pytest.param(
+            {"cidrs": ["10.0.0.0/8", "10.0.0.0/8"]}, "webserver_access.cidrs[1]", "10.0.0.0/8",
+            "listed twice", id="duplicate-range",
+        ),
+        pytest.param(
+            {"cidrs": "10.0.0.0/8"}, "webserver_access.cidrs", "10.0.0.0/8",
+            "expected a list of IPv4 networks such as '10.0.0.0/8'", id="range-not-a-list",
+        ),
+        pytest.param(
+            {"security_groups": ["sg-123"]}, "webserver_access.security_groups[0]", "sg-123",
+            "expected a security group id: 'sg-' and 8 or 17 lower-case hex digits, "
+            "e.g. 'sg-0123456789abcdef0'",
+            id="short-group-id",
+        ),
+        pytest.param(
+            {"security_groups": [SG_A, "SG-0123456789ABCDEF0"]}, "webserver_access.security_groups[1]",
+            "SG-0123456789ABCDEF0",
+            "expected a security group id: 'sg-' and 8 or 17 lower-case hex digits, "
+            "e.g. 'sg-0123456789abcdef0'",
+            id="upper-case-group-id",
+        ),
+        pytest.param(
+            {"security_groups": [SG_B, SG_B]}, "webserver_access.security_groups[1]", SG_B,
+            "listed twice", id="duplicate-group",
+        ),
+        pytest.param(
+            {"security_groups": SG_A}, "webserver_access.security_groups", SG_A,
+            "expected a list of security group ids", id="group-not-a-list",
+        ),
+        pytest.param(
+            ["10.0.0.0/8"], "webserver_access", ["10.0.0.0/8"],
+            'expected an object such as {"cidrs": ["10.0.0.0/8"], "security_groups": '
+            '["sg-0123456789abcdef0"]}',
+            id="not-an-object",
+        ),
+    ],
+)  # fmt: skip
+def test_webserver_access_rejected(access: object, setting: str, value: object, expected: str) -> None:
+    line = assert_rejected({"webserver_access": access}, setting, value, expected)
+    assert line == f"{setting}: got {shown(value)}; {expected}"
+
+
+def test_webserver_access_unknown_key_suggests_the_right_one() -> None:
+    (line,) = problems_for(webserver_access={"cidr": ["10.0.0.0/8"]})
+    assert line == (
+        "webserver_access.cidr: unknown setting; did you mean 'cidrs'? allowed settings are cidrs, "
+        "security_groups"
+    )
+
+
+@pytest.mark.parametrize("mode", ["PUBLIC_ONLY", "PUBLIC_AND_PRIVATE"])
+def test_webserver_access_only_with_a_private_web_server(mode: str) -> None:
+    access = {"security_groups": [SG_A]}
+    line = assert_rejected(
+        {"webserver_access_mode": mode, "webserver_access": access},
+        "webserver_access",
+        access,
+        f"only applies with webserver_access_mode 'PRIVATE_ONLY', not '{mode}'",
+    )
+    assert line.endswith("remove webserver_access or set webserver_access_mode to 'PRIVATE_ONLY'")
+
+
+def test_empty_webserver_access_is_accepted_with_a_public_web_server() -> None:
+    profile = load(webserver_access_mode="PUBLIC_ONLY", webserver_access={"cidrs": [], "security_groups": []})
+    assert profile.webserver_access.cidrs == ()
 
 
 # --- the shipped profiles ---------------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import filecmp
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -15,13 +17,33 @@ from aws_cdk.assertions import Match, Template
 
 from app import build_app
 from mwaa_constructs import ArtifactError
-from platform_config import load_profiles
+from platform_config import load_profile, load_profiles, read_cdk_profiles
 from platform_config.profile import COMPLIANCE_PACKS
 from stacks import build_profile_stacks
 from stacks.compliance import compliance_checks
 from tests.infra.conftest import ROOT, cdk_context, copy_sources
 
 PROFILES = ("dev", "prod")
+
+
+def _cdk_json(folder: Path, context: dict[str, Any]) -> Path:
+    """A copy of cdk.json in ``folder`` whose context is ``context`` (profiles edited by a test):
+    the app reads its profiles from cdk.json, as the CDK CLI would find it in that folder."""
+    document = json.loads((ROOT / "cdk.json").read_text())
+    document["context"] = context
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "cdk.json"
+    path.write_text(json.dumps(document, indent=2))
+    return path
+
+
+def _edited_app(tmp_path: Path, context: dict[str, Any], profile: str) -> tuple[list[Any], Path]:
+    """Build the app the way ``cdk synth -c profile=...`` runs it on an edited cdk.json: the
+    context as the CLI passes it (the jsii bridge drops its null members on the way in), and
+    the profiles read from the file. Returns what ``build_app`` built and the output folder."""
+    outdir = tmp_path / "out"
+    app = cdk.App(context={**context, "profile": profile}, outdir=str(outdir))
+    return build_app(app, cdk_json=_cdk_json(tmp_path / "repo", context)), outdir
 
 
 def _synth(profile: str, outdir: Path) -> tuple[cdk.Stack, Path]:
@@ -114,11 +136,13 @@ def test_prod_profile_is_retained_private_and_protected(synthesized) -> None:
     stack, path = synthesized["prod"]
     template = Template.from_json(json.loads(path.read_text()))
     template.resource_count_is("AWS::EC2::NatGateway", 2)
-    template.has_resource(
-        "AWS::KMS::Key", {"DeletionPolicy": "Retain", "Properties": {"EnableKeyRotation": True}}
-    )
-    for resource_type in ("AWS::S3::Bucket", "AWS::Logs::LogGroup"):
-        assert {r["DeletionPolicy"] for r in template.find_resources(resource_type).values()} == {"Retain"}
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    # Kept on stack deletion and replacement (RetainExceptOnCreate also deletes them after a
+    # failed first create, so that the create can be retried).
+    for resource_type in ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup"):
+        resources = template.find_resources(resource_type).values()
+        assert {r["DeletionPolicy"] for r in resources} <= {"Retain", "RetainExceptOnCreate"}
+        assert {r["UpdateReplacePolicy"] for r in resources} == {"Retain"}
     template.has_resource_properties(
         "AWS::MWAA::Environment",
         {
@@ -178,6 +202,7 @@ def test_synthesis_is_deterministic(synthesized, tmp_path: Path, profile: str) -
 def test_a_bad_profile_stops_the_app_with_a_short_message(tmp_path: Path) -> None:
     context = cdk_context()
     context["profiles"]["dev"]["max_workers"] = 40
+    _cdk_json(tmp_path, context)
     result = subprocess.run(
         [sys.executable, str(ROOT / "app.py")],
         capture_output=True,
@@ -208,14 +233,13 @@ def test_a_custom_bootstrap_qualifier_keeps_cdk_nag_clean(tmp_path: Path) -> Non
 def test_an_account_and_region_need_no_lookup_at_synth(tmp_path: Path) -> None:
     context = cdk_context()
     context["profiles"]["dev"] |= {"account": "111122223333", "region": "eu-west-1"}
-    app = cdk.App(context={**context, "profile": "dev"}, outdir=str(tmp_path))
-    (built,) = build_app(app)
+    (built,), outdir = _edited_app(tmp_path, context, "dev")
     stack = built.platform
-    app.synth()
+    stack.node.root.synth()
     # A context lookup would be listed as "missing" and need credentials at synth.
-    assert "missing" not in json.loads((tmp_path / "manifest.json").read_text())
+    assert "missing" not in json.loads((outdir / "manifest.json").read_text())
     assert stack.account == "111122223333" and stack.region == "eu-west-1"
-    template = json.loads((tmp_path / f"{stack.artifact_id}.template.json").read_text())
+    template = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
     zones = {
         json.dumps(r["Properties"]["AvailabilityZone"])
         for r in template["Resources"].values()
@@ -243,13 +267,16 @@ NETWORK_VARIANTS = {
 @pytest.mark.parametrize("profile", PROFILES)
 def test_other_network_modes_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: str, variant: str) -> None:
     context = cdk_context()
+    own_range = context["profiles"][profile]["network"]["vpc_cidr"]
     context["profiles"][profile].update(NETWORK_VARIANTS[variant])
-    app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
-    build_app(app)
+    if variant == "isolated":
+        # Every profile of cdk.json needs its own range, selected or not.
+        context["profiles"][profile]["network"] = {"mode": "isolated", "vpc_cidr": own_range}
+    (built,), outdir = _edited_app(tmp_path, context, profile)
     # Runs AwsSolutions and all three compliance packs: an unacknowledged finding raises.
-    app.synth()
+    built.platform.node.root.synth()
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
+    templates = sorted(str(t) for t in outdir.glob("*.template.json"))
     result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -275,9 +302,12 @@ def test_several_profiles_synthesize_into_one_assembly(tmp_path: Path) -> None:
     assert names == {"mwaa-dev", "mwaa-prod"}
 
 
-def test_colliding_profiles_stop_the_app_naming_both(tmp_path: Path) -> None:
+def test_a_copied_profile_stops_the_app_even_when_synthesized_alone(tmp_path: Path) -> None:
+    """A profile copied under a new name keeps the original's environment name and VPC range:
+    ``make synth PROFILE=<copy>`` would deploy over the original's stacks, and fails instead."""
     context = cdk_context()
-    context["profiles"]["prod"]["environment_name"] = "mwaa-dev"
+    context["profiles"]["prod-copy"] = json.loads(json.dumps(context["profiles"]["prod"]))
+    _cdk_json(tmp_path, context)
     result = subprocess.run(
         [sys.executable, str(ROOT / "app.py")],
         capture_output=True,
@@ -285,13 +315,20 @@ def test_colliding_profiles_stop_the_app_naming_both(tmp_path: Path) -> None:
         check=False,
         cwd=tmp_path,
         env={
-            "CDK_CONTEXT_JSON": json.dumps({**context, "profile": "dev,prod"}),
+            "CDK_CONTEXT_JSON": json.dumps({**context, "profile": "prod-copy"}),
             "CDK_OUTDIR": str(tmp_path / "out"),
             "PATH": "/usr/bin:/bin",
         },
     )
     assert result.returncode == 1
-    assert "profiles 'dev' and 'prod' both set environment_name 'mwaa-dev'" in result.stderr
+    assert (
+        "profiles 'prod-copy' and 'prod' (not selected) both set environment_name 'mwaa-prod'"
+        in result.stderr
+    )
+    assert (
+        "profiles 'prod-copy' and 'prod' (not selected) both set network.vpc_cidr '10.193.0.0/16'"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").glob("*.template.json"))
 
@@ -332,6 +369,87 @@ def test_a_profile_with_its_own_artifacts_deploys_only_those(tmp_path: Path) -> 
     ]
 
 
+# A team's profile that deploys neither plugins nor a startup script (the README's example).
+NO_PLUGINS = {"dags": "dags", "plugins": None, "startup_script": None}
+
+
+def test_null_artifacts_are_not_deployed_through_the_cdk_context(tmp_path: Path) -> None:
+    """``cdk synth`` hands the app the cdk.json context without its null members; the app reads
+    the profiles from cdk.json itself and deploys what make cost and mwaa-ops read there."""
+    context = cdk_context()
+    context["profiles"]["team"] = {
+        **context["profiles"]["dev"],
+        "environment_name": "team-dev",
+        "network": {"mode": "nat", "nat_gateways": 1, "vpc_cidr": "10.51.0.0/16"},
+        "sample_data": False,
+        "artifacts": NO_PLUGINS,
+    }
+    (built,), outdir = _edited_app(tmp_path, context, "team")
+    # The premise: what the CDK context says about this profile has lost both nulls.
+    lost = built.platform.node.try_get_context("profiles")["team"]["artifacts"]
+    assert lost == {"dags": "dags"}
+    # The app agrees with the tools that read cdk.json (make cost, mwaa-ops).
+    assert built.profile == load_profile(read_cdk_profiles(tmp_path / "repo" / "cdk.json"), "team")
+    built.platform.node.root.synth()
+    template = Template.from_json(json.loads((outdir / "team-dev-platform.template.json").read_text()))
+    (props,) = [r["Properties"] for r in template.find_resources("AWS::MWAA::Environment").values()]
+    assert not {"PluginsS3Path", "StartupScriptS3Path"} & set(props)
+    assert props["RequirementsS3Path"] == "requirements/requirements.txt"
+    deployments = template.find_resources("Custom::CDKBucketDeployment").values()
+    assert sorted(d["Properties"]["DestinationBucketKeyPrefix"] for d in deployments) == [
+        "dags/",
+        "requirements/",
+    ]
+
+
+def test_the_cdk_cli_synthesizes_a_documented_name_with_an_underscore(tmp_path: Path) -> None:
+    """End to end through the pinned CDK CLI: an environment name with '_' (MWAA allows it,
+    CloudFormation stack names do not) synthesizes as stack mwaa-analytics-platform, the
+    profile's nulls hold, the private web server admits the range given, and cfn-lint agrees."""
+    context = cdk_context()
+    context["profiles"]["analytics"] = {
+        **context["profiles"]["prod"],
+        "environment_name": "mwaa_analytics",
+        "network": {"mode": "nat", "nat_gateways": 1, "vpc_cidr": "10.60.0.0/16"},
+        "artifacts": NO_PLUGINS,
+        "webserver_access": {"cidrs": ["10.0.0.0/8"]},
+    }
+    _cdk_json(tmp_path, context)
+    cli = ROOT / "node_modules" / ".bin" / "cdk"
+    result = subprocess.run(
+        [str(cli), "synth", "--quiet", "--no-notices", "-c", "profile=analytics", "-o", str(tmp_path / "out"),
+         "--app", f"{sys.executable} {ROOT / 'app.py'}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "profile analytics: stacks mwaa-analytics-platform" in result.stderr
+    path = tmp_path / "out" / "mwaa-analytics-platform.template.json"
+    template = Template.from_json(json.loads(path.read_text()))
+    (props,) = [r["Properties"] for r in template.find_resources("AWS::MWAA::Environment").values()]
+    assert props["Name"] == "mwaa_analytics"
+    assert not {"PluginsS3Path", "StartupScriptS3Path"} & set(props)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "SecurityGroupIngress": [
+                Match.object_like({"CidrIp": "10.0.0.0/8", "FromPort": 443, "ToPort": 443})
+            ]
+        },
+    )
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    lint = subprocess.run([str(cfn_lint), str(path)], capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 def test_the_sample_refuses_a_team_folder_of_the_same_name(tmp_path: Path) -> None:
     root = copy_sources(tmp_path / "repo")
     (root / "dags" / "movie_list").mkdir()
@@ -369,6 +487,8 @@ OPERATIONS_VARIANTS = {
             "cli": ["arn:aws:iam::111122223333:role/ci/deployer"],
         },
         "alarms": {"email": ["ops@example.com"]},
+        # prod's web server is private: a VPN range and a bastion's group may reach it.
+        "webserver_access": {"cidrs": ["10.0.0.0/8"], "security_groups": ["sg-0123456789abcdef0"]},
     },
     "dev": {
         **ALL_PACKS,
@@ -383,16 +503,15 @@ OPERATIONS_VARIANTS = {
 def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: str) -> None:
     context = cdk_context()
     context["profiles"][profile].update(OPERATIONS_VARIANTS[profile])
-    app = cdk.App(context={**context, "profile": profile}, outdir=str(tmp_path))
-    (built,) = build_app(app)
+    (built,), outdir = _edited_app(tmp_path, context, profile)
     stack = built.platform
     # Runs AwsSolutions and all three compliance packs: an unacknowledged finding raises.
-    app.synth()
+    stack.node.root.synth()
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    templates = sorted(str(t) for t in tmp_path.glob("*.template.json"))
+    templates = sorted(str(t) for t in outdir.glob("*.template.json"))
     result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    template = json.loads((tmp_path / f"{stack.artifact_id}.template.json").read_text())
+    template = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
     types = [r["Type"] for r in template["Resources"].values()]
     if profile == "prod":
         attached = sorted(
@@ -403,6 +522,24 @@ def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, pro
         )
         assert attached == ["analyst", "deployer"]
         assert types.count("AWS::SNS::Subscription") == 1
+        groups = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::SecurityGroup"]
+        (group,) = [g for g in groups if g["Properties"]["GroupDescription"].startswith("MWAA environment")]
+        assert {
+            "CidrIp": "10.0.0.0/8",
+            "Description": "Airflow UI and REST API from 10.0.0.0/8 (webserver_access)",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        } in group["Properties"]["SecurityGroupIngress"]
+        from_group = [
+            r["Properties"]
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+            and r["Properties"].get("SourceSecurityGroupId") == "sg-0123456789abcdef0"
+        ]
+        assert [(r["FromPort"], r["ToPort"], r["Description"]) for r in from_group] == [
+            (443, 443, "Airflow UI and REST API from sg-0123456789abcdef0 (webserver_access)")
+        ]
     else:
         assert "AWS::SNS::Topic" not in types
         assert (

@@ -330,3 +330,82 @@ def test_environment_needs_exactly_two_subnets() -> None:
             subnets=[vpc.private_subnets[0]],
             security_groups=[ec2.SecurityGroup(stack, "Sg", vpc=vpc)],
         )
+
+
+# --- clients of a private web server ------------------------------------------------------------
+
+
+def _ingress_on(template: Template, group_logical_id: str) -> list[dict[str, Any]]:
+    """Every ingress rule of the security group: inline ones and separate resources."""
+    group = template.to_json()["Resources"][group_logical_id]["Properties"]
+    separate = [
+        r["Properties"]
+        for r in template.find_resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group_logical_id, "GroupId"]}
+    ]
+    return [*group.get("SecurityGroupIngress", []), *separate]
+
+
+def test_private_web_server_admits_the_ranges_and_groups_given_on_https_only() -> None:
+    stack, environment, network = _build(key=False)
+    plain = _env_props(Template.from_stack(_build(key=False)[0]))
+    environment.allow_webserver_access_from(ec2.Peer.ipv4("10.0.0.0/8"), description="Corporate VPN")
+    bastion = ec2.SecurityGroup.from_security_group_id(
+        stack, "Bastion", "sg-0123456789abcdef0", mutable=False
+    )
+    environment.allow_webserver_access_from(bastion)
+    template = Template.from_stack(stack)
+    group = stack.resolve(stack.get_logical_id(network.security_group.node.default_child))
+    ingress = _ingress_on(template, group)
+    clients = [
+        rule for rule in ingress if rule.get("SourceSecurityGroupId") != {"Fn::GetAtt": [group, "GroupId"]}
+    ]
+    assert sorted(clients, key=json.dumps) == sorted(
+        [
+            {
+                "CidrIp": "10.0.0.0/8",
+                "Description": "Corporate VPN",
+                "FromPort": 443,
+                "IpProtocol": "tcp",
+                "ToPort": 443,
+            },
+            {
+                "Description": "Airflow UI and REST API of the private web server",
+                "FromPort": 443,
+                "GroupId": {"Fn::GetAtt": [group, "GroupId"]},
+                "IpProtocol": "tcp",
+                "SourceSecurityGroupId": "sg-0123456789abcdef0",
+                "ToPort": 443,
+            },
+        ],
+        key=json.dumps,
+    )
+    # The other team's group is imported immutable: no rule is added to it.
+    template.resource_count_is("AWS::EC2::SecurityGroupEgress", 0)
+    # Only the group changes: the environment resource (and so MWAA) sees no update.
+    assert _env_props(template) == plain
+
+
+@pytest.mark.parametrize(
+    "peer",
+    [ec2.Peer.any_ipv4(), ec2.Peer.ipv4("0.0.0.0/0"), ec2.Peer.any_ipv6()],
+    ids=["any-ipv4", "ipv4-slash-0", "any-ipv6"],
+)
+def test_a_private_web_server_is_never_opened_to_every_address(peer: ec2.IPeer) -> None:
+    _, environment, _ = _build(key=False)
+    with pytest.raises(ValueError) as error:
+        environment.allow_webserver_access_from(peer)
+    assert str(error.value).startswith(
+        f"AirflowEnvironment allow_webserver_access_from: got '{peer.unique_id}'; "
+    )
+
+
+@pytest.mark.parametrize("mode", ["PUBLIC_ONLY", "PUBLIC_AND_PRIVATE"])
+def test_web_server_clients_need_a_private_web_server(mode: str) -> None:
+    _, environment, _ = _build(key=False, webserver_access_mode=mode)
+    with pytest.raises(ValueError) as error:
+        environment.allow_webserver_access_from(ec2.Peer.ipv4("10.0.0.0/8"))
+    assert str(error.value) == (
+        f"AirflowEnvironment allow_webserver_access_from: webserver_access_mode is '{mode}'; the rule "
+        "applies only to 'PRIVATE_ONLY' (the other modes serve the UI from a public endpoint)"
+    )

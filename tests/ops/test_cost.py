@@ -295,7 +295,11 @@ def test_isolated_endpoint_count_mirrors_the_network_construct() -> None:
 AGREEMENT_PROFILES = {
     **SHIPPED,
     # Interface endpoints in the environment's subnets: the one footprint part dev and prod lack.
-    "isolated": {**SHIPPED["prod"], "environment_name": "mwaa-iso", "network": {"mode": "isolated"}},
+    "isolated": {
+        **SHIPPED["prod"],
+        "environment_name": "mwaa-iso",
+        "network": {"mode": "isolated", "vpc_cidr": "10.194.0.0/16"},  # every profile its own range
+    },
 }
 
 
@@ -310,8 +314,17 @@ def _synthesize(profile: str, outdir: Path) -> dict[str, dict[str, Any]]:
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
+    # The app reads the profiles from the cdk.json of the folder the CLI runs it in.
+    project = outdir / "project"
+    project.mkdir()
+    (project / "cdk.json").write_text(json.dumps({"context": context}))
     result = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return {path.name: json.loads(path.read_text()) for path in sorted(outdir.rglob("*.template.json"))}
