@@ -9,6 +9,7 @@ object version their deployment produced, which changes exactly when their conte
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 import zipfile
@@ -40,8 +41,35 @@ from mwaa_constructs.requirements import (
 # Construct id of the one Lambda function that serves every AwsCustomResource of a stack.
 _AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
 
-PLUGINS_SIZE_LIMIT = 1024**3  # MWAA rolls an update back when plugins.zip exceeds 1 GB.
+# MWAA recommends a plugins.zip under 1 GB and sets no explicit limit; what it does limit is
+# time: if the environment cannot install its dependencies within ten minutes, the update times
+# out and rolls back (https://docs.aws.amazon.com/mwaa/latest/userguide/configuring-dag-import-plugins.html
+# #configuring-dag-plugins-quota). The guide documents no size limit for requirements.txt or the
+# startup script. This project refuses a plugins.zip over the recommendation.
+PLUGINS_SIZE_LIMIT = 1024**3
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+MIB = 1024**2
+# BucketDeployment's handler downloads each asset archive into its /tmp and extracts it there,
+# keeping both until it has synced them (aws-cdk-lib, custom-resource-handlers
+# aws-s3-deployment/bucket-deployment-handler/index.py, s3_deploy). Lambda's /tmp is 512 MiB
+# unless set, at most 10,240 MiB; memory is 128 to 10,240 MB, and CPU grows with it
+# (https://docs.aws.amazon.com/lambda/latest/dg/API_EphemeralStorage.html,
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+LAMBDA_DEFAULT_TMP_MIB = 512
+LAMBDA_MAX_TMP_MIB = 10_240
+# Headroom over what the archive and its contents take: a quarter more, plus room for the AWS
+# CLI's own files. /tmp is raised in whole GiB so that a slightly larger artifact keeps the same
+# handler (each distinct setting is a separate Lambda function of the stack).
+TMP_HEADROOM = 1.25
+TMP_RESERVE_MIB = 64
+TMP_STEP_MIB = 1024
+# BucketDeployment's own default memory (aws-cdk-lib 2.275: ``memoryLimit ?? 1024``), and the
+# memory for a handler that moves more than its default /tmp holds: CPU grows with memory (a
+# whole vCPU from 1,769 MB, the quotas page above), so that it unpacks and uploads within its
+# 15-minute timeout; below the 3,008 MB that new accounts may be limited to.
+BUCKET_DEPLOYMENT_DEFAULT_MEMORY_MB = 1024
+LARGE_ARTIFACT_MEMORY_MB = 2048
 
 
 class ArtifactError(ValueError):
@@ -54,6 +82,61 @@ class ArtifactSummary:
 
     key: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class DeploymentSizing:
+    """What one artifact's deployment handler holds in ``/tmp`` and the Lambda settings it gets.
+
+    ``archive_bytes`` is the asset archive the handler downloads (an upper bound for an archive
+    the CDK CLI makes when it publishes), ``unpacked_bytes`` what it extracts. ``None`` settings
+    keep BucketDeployment's defaults (512 MiB of ``/tmp``, 1024 MB of memory)."""
+
+    artifact: str
+    archive_bytes: int
+    unpacked_bytes: int
+    ephemeral_storage_mib: int | None
+    memory_mb: int | None
+
+    @property
+    def tmp_bytes(self) -> int:
+        """Bytes in ``/tmp`` while the handler syncs: the archive and what it unpacks to."""
+        return self.archive_bytes + self.unpacked_bytes
+
+
+def asset_sizes(root: Path, files: list[str]) -> tuple[int, int]:
+    """(archive bytes, unpacked bytes) of an asset made of ``files`` of ``root``, from the file
+    sizes alone (no clock, no compression run): the unpacked size is the sum of the files' sizes;
+    the archive is bounded by the files stored as they are plus deflate's worst-case growth
+    (under 0.1 %) and each entry's ZIP headers (a local header and a central directory record,
+    each holding the name, with ZIP64 fields), plus the end records."""
+    return _archive_bound([(name, (root / name).stat().st_size) for name in files])
+
+
+def _archive_bound(entries: list[tuple[str, int]]) -> tuple[int, int]:
+    unpacked = sum(size for _, size in entries)
+    headers = 1024 + sum(2 * len(name.encode()) + 256 for name, _ in entries)
+    return unpacked + unpacked // 1024 + headers, unpacked
+
+
+def size_deployment(artifact: str, *, archive_bytes: int, unpacked_bytes: int) -> DeploymentSizing:
+    """The ``/tmp`` and memory of the handler that deploys ``artifact``, or an
+    :class:`ArtifactError` when the archive and its contents cannot fit in Lambda's largest
+    ``/tmp``. Within the default 512 MiB (with headroom) the defaults are kept."""
+    needed = archive_bytes + unpacked_bytes
+    needed_mib = math.ceil(needed / MIB)
+    if needed_mib > LAMBDA_MAX_TMP_MIB:
+        raise ArtifactError(
+            f"{artifact}: its deployment needs {needed} bytes ({needed_mib} MiB) in the "
+            f"BucketDeployment handler's /tmp (an asset archive of up to {archive_bytes} bytes "
+            f"plus {unpacked_bytes} bytes unpacked); Lambda allows at most {LAMBDA_MAX_TMP_MIB} MiB "
+            "of /tmp: make the artifact smaller or move large files out of it"
+        )
+    planned_mib = math.ceil(needed * TMP_HEADROOM / MIB) + TMP_RESERVE_MIB
+    if planned_mib <= LAMBDA_DEFAULT_TMP_MIB:
+        return DeploymentSizing(artifact, archive_bytes, unpacked_bytes, None, None)
+    storage_mib = min(LAMBDA_MAX_TMP_MIB, math.ceil(planned_mib / TMP_STEP_MIB) * TMP_STEP_MIB)
+    return DeploymentSizing(artifact, archive_bytes, unpacked_bytes, storage_mib, LARGE_ARTIFACT_MEMORY_MB)
 
 
 def check_dags(dags_dir: Path, files: list[str]) -> None:
@@ -109,7 +192,8 @@ def build_plugins_zip(
         partial.replace(target)
     if target.stat().st_size > size_limit:
         raise ArtifactError(
-            f"{plugins_dir}: plugins.zip is {target.stat().st_size} bytes; MWAA allows at most {size_limit}"
+            f"{plugins_dir}: plugins.zip is {target.stat().st_size} bytes; this project allows at most "
+            f"{size_limit} (MWAA recommends less than 1 GB: larger files slow every container start)"
         )
     return out_dir, content_hash
 
@@ -128,8 +212,14 @@ class AirflowArtifacts(Construct):
     Every input is checked at synth (:class:`ArtifactError`): a DAG folder without a DAG, a
     requirements file MWAA would fail to install (:func:`mwaa_constructs.requirements.check_requirements`
     against the constraints of ``airflow_version``'s image and the files of plugins.zip), a
-    plugins.zip over MWAA's limit, a startup script without shebang or with CRLF line endings.
+    plugins.zip over MWAA's recommended size, a startup script without shebang or with CRLF line
+    endings, an artifact whose deployment cannot fit in Lambda's largest ``/tmp``.
     :attr:`resolved_requirements` says what each requirement installs.
+
+    Each deployment's handler gets the ``/tmp`` and memory its artifact needs, measured from the
+    files (:func:`size_deployment`, recorded in :attr:`deployment_sizes`): BucketDeployment's
+    defaults (512 MiB of ``/tmp``, 1024 MB of memory) while the archive and its contents fit in
+    512 MiB with headroom, else ``/tmp`` in whole GiB and 2048 MB of memory.
 
     Without ``internet_access`` (an isolated network) pip can neither reach an index nor download
     the public constraints file: packages must come as wheels in plugins.zip (the wheels route
@@ -157,7 +247,10 @@ class AirflowArtifacts(Construct):
         self.dag_files = list_dag_files(dags_dir)
         check_dags(dags_dir, self.dag_files)
         self.summaries: dict[str, ArtifactSummary] = {}
+        # Per deployment (construct id): what its handler holds in /tmp and the settings it gets.
+        self.deployment_sizes: dict[str, DeploymentSizing] = {}
 
+        archive, unpacked = asset_sizes(dags_dir, self.dag_files)
         self.dags_deployment = s3deploy.BucketDeployment(
             self,
             "Dags",
@@ -167,13 +260,9 @@ class AirflowArtifacts(Construct):
             prune=True,
             exclude=list(keep_in_dag_folder),
             retain_on_delete=True,
+            **self._sizing("Dags", f"{dags_dir} (DAG folder)", archive, unpacked),  # type: ignore[arg-type]
         )
-        # One handler serves every BucketDeployment of the stack: acknowledge its findings once.
-        acknowledge_bucket_deployment(
-            self.dags_deployment,
-            destination=bucket,
-            purpose="BucketDeployment copies Airflow artifacts into the DAG bucket",
-        )
+        self._acknowledge(self.dags_deployment)
         self.summaries["dags"] = ArtifactSummary(f"{dag_s3_path}/", _hash_files(dags_dir, self.dag_files))
 
         self.plugins: S3ObjectVersion | None = None
@@ -182,8 +271,15 @@ class AirflowArtifacts(Construct):
         plugin_files = list_plugin_files(plugins_dir) if plugins_dir is not None else []
         if plugins_dir is not None and plugin_files:
             folder, digest = build_plugins_zip(plugins_dir, files=plugin_files)
+            # The handler moves plugins.zip as it is (MWAA unpacks it on its containers).
+            archive, unpacked = asset_sizes(folder, ["plugins.zip"])
             self.plugins = self._deploy_file(
-                "Plugins", "plugins/", "plugins.zip", s3deploy.Source.asset(str(folder)), digest
+                "Plugins",
+                "plugins/",
+                "plugins.zip",
+                s3deploy.Source.asset(str(folder)),
+                digest,
+                self._sizing("Plugins", f"{plugins_dir} (plugins.zip)", archive, unpacked),
             )
         self.requirements_check: CheckedRequirements | None = None
         if requirements_file is not None:
@@ -209,13 +305,49 @@ class AirflowArtifacts(Construct):
         """Each requirement of the requirements file and the version pip installs on MWAA."""
         return self.requirements_check.requirements if self.requirements_check else ()
 
+    def _sizing(self, id: str, artifact: str, archive: int, unpacked: int) -> dict[str, object]:
+        """BucketDeployment keyword arguments for the /tmp and memory ``artifact`` needs (none
+        when the defaults fit), recorded in :attr:`deployment_sizes`."""
+        sizing = size_deployment(artifact, archive_bytes=archive, unpacked_bytes=unpacked)
+        self.deployment_sizes[id] = sizing
+        arguments: dict[str, object] = {}
+        if sizing.ephemeral_storage_mib is not None:
+            arguments["ephemeral_storage_size"] = cdk.Size.mebibytes(sizing.ephemeral_storage_mib)
+        if sizing.memory_mb not in (None, BUCKET_DEPLOYMENT_DEFAULT_MEMORY_MB):
+            arguments["memory_limit"] = sizing.memory_mb
+        return arguments
+
+    def _acknowledge(self, deployment: s3deploy.BucketDeployment) -> None:
+        # One handler serves every BucketDeployment of the stack with the same settings; a
+        # deployment with other settings gets a handler of its own, acknowledged here as well.
+        acknowledge_bucket_deployment(
+            deployment,
+            destination=self._bucket,
+            purpose="BucketDeployment copies Airflow artifacts into the DAG bucket",
+        )
+
     def _deploy_text(self, id: str, prefix: str, name: str, path: Path) -> S3ObjectVersion:
         text = path.read_text(encoding="utf-8")
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        return self._deploy_file(id, prefix, name, s3deploy.Source.data(name, text), digest)
+        data = text.encode()
+        digest = hashlib.sha256(data).hexdigest()
+        archive, unpacked = _archive_bound([(name, len(data))])
+        return self._deploy_file(
+            id,
+            prefix,
+            name,
+            s3deploy.Source.data(name, text),
+            digest,
+            self._sizing(id, str(path), archive, unpacked),
+        )
 
     def _deploy_file(
-        self, id: str, prefix: str, name: str, source: s3deploy.ISource, digest: str
+        self,
+        id: str,
+        prefix: str,
+        name: str,
+        source: s3deploy.ISource,
+        digest: str,
+        sizing: dict[str, object],
     ) -> S3ObjectVersion:
         key = f"{prefix}{name}"
         deployment = s3deploy.BucketDeployment(
@@ -226,7 +358,9 @@ class AirflowArtifacts(Construct):
             destination_key_prefix=prefix,
             prune=False,
             retain_on_delete=True,
+            **sizing,  # type: ignore[arg-type]
         )
+        self._acknowledge(deployment)
         # BucketDeployment reports object versions only for files kept zipped; these must be
         # extracted, so the version is read back right after the upload. The content hash in the
         # physical id makes this run again exactly when the content changed.

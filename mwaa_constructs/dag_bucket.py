@@ -47,7 +47,12 @@ class SecureBucket(Construct):
     ``noncurrent_version_expiration`` (default 90 days) and incomplete multipart uploads after
     7 days, in both buckets; ``lifecycle_rules`` are added to the main bucket. ``bucket_name``
     unset lets CloudFormation name it. ``removal_policy`` DESTROY also empties both buckets
-    when the stack is deleted.
+    when the stack is deleted. The default, ``RETAIN_ON_UPDATE_OR_DELETE`` (CloudFormation's
+    ``DeletionPolicy: RetainExceptOnCreate``), keeps both buckets when they are replaced or the
+    stack is deleted, and deletes them when the stack's first create rolls back, so that the
+    retry does not fail on a name that "already exists". S3 deletes only empty buckets: a create
+    that fails after objects were written (artifacts uploaded, access logs delivered) leaves the
+    stack in ``ROLLBACK_FAILED`` with the buckets in place, to be emptied and deleted by hand.
     """
 
     def __init__(
@@ -57,7 +62,7 @@ class SecureBucket(Construct):
         *,
         bucket_name: str | None = None,
         encryption_key: kms.IKey | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         noncurrent_version_expiration: cdk.Duration | None = None,
         access_log_prefix: str = "bucket/",
         lifecycle_rules: Sequence[s3.LifecycleRule] = (),
@@ -137,7 +142,7 @@ class DagBucket(SecureBucket):
         *,
         environment_name: str,
         encryption_key: kms.IKey | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         noncurrent_version_expiration: cdk.Duration | None = None,
     ) -> None:
         super().__init__(

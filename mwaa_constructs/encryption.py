@@ -17,6 +17,11 @@ class AirflowKey(Construct):
     environment creation, which needs ``kms:CreateGrant`` for the deploying principal (granted by
     the default policy). Not a multi-region key and no alias in the environment properties: MWAA
     supports neither.
+
+    ``removal_policy`` (default ``RETAIN_ON_UPDATE_OR_DELETE``, CloudFormation's
+    ``DeletionPolicy: RetainExceptOnCreate``) keeps the key when it is replaced or its stack is
+    deleted, and deletes it when the stack's first create rolls back: a key retained from a
+    failed create would keep its alias, and the retry would fail with "already exists".
     """
 
     def __init__(
@@ -25,7 +30,7 @@ class AirflowKey(Construct):
         id: str,
         *,
         environment_name: str,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)

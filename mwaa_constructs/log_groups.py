@@ -16,8 +16,11 @@ class AirflowLogGroups(Construct):
 
     MWAA creates these groups itself, with no expiry, unless groups with exactly these names
     already exist; it then writes to them. Creating them here first gives them ``retention``,
-    ``encryption_key`` and ``removal_policy``. A group retained after its stack is deleted makes
-    a later create of the same environment name fail with "already exists": delete it or import it.
+    ``encryption_key`` and ``removal_policy``. The default, ``RETAIN_ON_UPDATE_OR_DELETE``
+    (``DeletionPolicy: RetainExceptOnCreate``), keeps the groups when the stack is deleted and
+    deletes them when the stack's first create rolls back, so that a failed create can be retried.
+    A group retained after its stack is deleted makes a later create of the same environment name
+    fail with "already exists": delete it or import it.
     """
 
     def __init__(
@@ -28,7 +31,7 @@ class AirflowLogGroups(Construct):
         environment_name: str,
         retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         encryption_key: kms.IKey | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, id)
         self.log_groups: dict[str, logs.LogGroup] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -15,6 +16,15 @@ from mwaa_constructs.nag import acknowledge_iam5, resource_finding
 
 BACKEND_CLASS = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 
+# The MWAA image's own default for ``secrets.backend_kwargs`` (and the workers' kwargs): look up
+# every connection in Secrets Manager except ``aws_default``, which stays the execution role's
+# own credentials. Options the customer sets replace that default as a whole, so kwargs set here
+# repeat it. Source: aws/amazon-mwaa-docker-images, images/airflow/3.3.1/python/mwaa/config/
+# airflow.py, ``_get_opinionated_airflow_secrets_config`` (the same value in the repository's
+# images 2.9.2 to 3.3.1), one of the settings ``get_opinionated_airflow_config`` says "can be
+# overridden by the customer".
+MWAA_CONNECTIONS_LOOKUP_PATTERN = "^(?!aws_default$).*$"
+
 
 @dataclass(frozen=True, kw_only=True)
 class SecretsManagerBackend:
@@ -22,10 +32,20 @@ class SecretsManagerBackend:
     ``<variables_prefix>/<key>`` in AWS Secrets Manager before it looks in the metadata database.
 
     Pass it as ``AirflowEnvironment(secrets_backend=...)``: the environment then sets
-    :meth:`configuration_options` and grants its execution role :meth:`grant_read`."""
+    :meth:`configuration_options` and grants its execution role :meth:`grant_read`.
+
+    ``connections_lookup_pattern`` (default :data:`MWAA_CONNECTIONS_LOOKUP_PATTERN`, the MWAA
+    image's own default) is the regular expression a connection id must match to be looked up in
+    Secrets Manager: the default keeps ``aws_default`` out, so that it stays the execution role's
+    credentials. ``variables_lookup_pattern`` (default: none, every variable is looked up) does
+    the same for variable keys. The backend applies them with ``re.match`` and ``re.IGNORECASE``
+    (``airflow.providers.amazon.aws.secrets.secrets_manager``); both are checked to compile here.
+    """
 
     connections_prefix: str = "airflow/connections"
     variables_prefix: str = "airflow/variables"
+    connections_lookup_pattern: str = MWAA_CONNECTIONS_LOOKUP_PATTERN
+    variables_lookup_pattern: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("connections_prefix", "variables_prefix"):
@@ -40,11 +60,21 @@ class SecretsManagerBackend:
                 f"SecretsManagerBackend variables_prefix: got {self.variables_prefix!r}; it must differ "
                 "from connections_prefix, or connections and variables share names"
             )
+        _check_lookup_pattern("connections_lookup_pattern", self.connections_lookup_pattern)
+        if self.variables_lookup_pattern is not None:
+            _check_lookup_pattern("variables_lookup_pattern", self.variables_lookup_pattern)
 
     def configuration_options(self) -> dict[str, str]:
         """``secrets.backend`` and ``secrets.backend_kwargs`` (JSON with sorted keys, so the same
-        prefixes always give the same string and never an environment update)."""
-        kwargs = {"connections_prefix": self.connections_prefix, "variables_prefix": self.variables_prefix}
+        settings always give the same string and never an environment update). The kwargs always
+        hold ``connections_lookup_pattern``: they replace the image's default as a whole."""
+        kwargs = {
+            "connections_prefix": self.connections_prefix,
+            "variables_prefix": self.variables_prefix,
+            "connections_lookup_pattern": self.connections_lookup_pattern,
+        }
+        if self.variables_lookup_pattern is not None:
+            kwargs["variables_lookup_pattern"] = self.variables_lookup_pattern
         return {
             "secrets.backend": BACKEND_CLASS,
             "secrets.backend_kwargs": json.dumps(kwargs, sort_keys=True),
@@ -93,6 +123,21 @@ class SecretsManagerBackend:
             )
             acknowledge_iam5(policy, {resource_finding(policy, arn): reason for arn in arns})
         return grant
+
+
+def _check_lookup_pattern(name: str, pattern: object) -> None:
+    """A lookup pattern must be a non-empty regular expression Python compiles (the backend runs
+    ``re.match`` on it for every lookup; an empty one would silently look up everything)."""
+    expected = f"expected a non-empty regular expression, e.g. {MWAA_CONNECTIONS_LOOKUP_PATTERN!r}"
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError(f"SecretsManagerBackend {name}: got {pattern!r}; {expected}")
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as error:
+        raise ValueError(
+            f"SecretsManagerBackend {name}: got {pattern!r}, which is not a valid regular "
+            f"expression ({error}); {expected}"
+        ) from None
 
 
 def _scope_of(grantee: iam.IGrantable) -> Construct:

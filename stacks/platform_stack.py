@@ -52,8 +52,12 @@ class MwaaPlatformStack(LookupFreeStack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, id, termination_protection=profile.termination_protection, **kwargs)  # type: ignore[arg-type]
+        # "retain" keeps data through updates and stack deletion, but not after a failed first
+        # create (DeletionPolicy RetainExceptOnCreate), so that the create can be retried.
         removal_policy = (
-            cdk.RemovalPolicy.DESTROY if profile.removal_policy == "destroy" else cdk.RemovalPolicy.RETAIN
+            cdk.RemovalPolicy.DESTROY
+            if profile.removal_policy == "destroy"
+            else cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
         )
         retention = retention_days(profile.log_retention_days)
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Template
 
+from mwaa_constructs import DagBucket
 from mwaa_constructs.artifacts import (
+    LAMBDA_MAX_TMP_MIB,
+    AirflowArtifacts,
     ArtifactError,
     build_plugins_zip,
     check_dags,
@@ -20,9 +26,11 @@ from mwaa_constructs.artifacts import (
     list_dag_files,
 )
 from platform_config import load_profile
+from platform_config.profile import COMPLIANCE_PACKS
+from stacks.compliance import compliance_checks
 from stacks.layout import artifact_sources
 from stacks.platform_stack import MwaaPlatformStack
-from tests.infra.conftest import cdk_context, copy_sources
+from tests.infra.conftest import FIXTURE_DAGS, cdk_context, copy_sources
 
 CONSTRAINT = (
     '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.3.1/constraints-3.12.txt"'
@@ -238,8 +246,75 @@ def test_plugins_zip_is_byte_identical_and_rooted(tmp_path: Path) -> None:
 
 def test_oversized_plugins_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "big.py").write_bytes(os.urandom(4096))
-    with pytest.raises(ArtifactError, match=r"plugins\.zip is \d+ bytes; MWAA allows at most 1024"):
+    with pytest.raises(ArtifactError, match=r"plugins\.zip is \d+ bytes; this project allows at most 1024"):
         build_plugins_zip(tmp_path, size_limit=1024)
+
+
+def _deployment_handlers(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Lambda functions that serve the stack's BucketDeployments."""
+    return [
+        r["Properties"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and k.startswith("CustomCDKBucketDeployment")
+    ]
+
+
+def test_small_artifacts_keep_the_default_deployment_handler(baseline) -> None:
+    """DAGs, plugins, requirements and startup script of the shipped layout fit the default
+    /tmp: one shared handler with BucketDeployment's defaults, as before sizing existed."""
+    _, template = baseline
+    (handler,) = _deployment_handlers(template)
+    assert handler["MemorySize"] == 1024
+    assert "EphemeralStorage" not in handler
+
+
+def _dag_folder_with(tmp_path: Path, size: int) -> Path:
+    """The fixture DAG folder plus a sparse file of ``size`` bytes (zeros: instant to create,
+    tiny when zipped, ``size`` bytes once the deployment handler unpacks it)."""
+    dags = tmp_path / "dags"
+    shutil.copytree(FIXTURE_DAGS, dags, ignore=shutil.ignore_patterns("__pycache__"))
+    with (dags / "reference_data.bin").open("wb") as handle:
+        handle.truncate(size)
+    return dags
+
+
+def _artifacts_stack(dags: Path) -> tuple[cdk.Stack, AirflowArtifacts]:
+    # Assets are hashed but not copied into the cloud assembly: the test stays fast.
+    app = cdk.App(context={"aws:cdk:disable-asset-staging": True})
+    stack = cdk.Stack(app, "Artifacts", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    bucket = DagBucket(stack, "DagBucket", environment_name="env-x").bucket
+    artifacts = AirflowArtifacts(stack, "Artifacts", bucket=bucket, airflow_version="3.3.1", dags_dir=dags)
+    return stack, artifacts
+
+
+def test_a_large_dag_folder_gets_a_handler_with_more_tmp_and_memory(tmp_path: Path) -> None:
+    """The handler keeps the downloaded archive while it extracts it: 200 MiB of files need
+    their archive and themselves in /tmp, with headroom over the default 512 MiB."""
+    dags = _dag_folder_with(tmp_path, 200 * 1024**2)
+    stack, artifacts = _artifacts_stack(dags)
+    sizing = artifacts.deployment_sizes["Dags"]
+    assert sizing.unpacked_bytes >= 200 * 1024**2
+    assert sizing.tmp_bytes >= 2 * 200 * 1024**2
+    assert (sizing.ephemeral_storage_mib, sizing.memory_mb) == (1024, 2048)
+    (handler,) = _deployment_handlers(Template.from_stack(stack).to_json())
+    assert handler["EphemeralStorage"] == {"Size": 1024}
+    assert handler["MemorySize"] == 2048
+    for pack in compliance_checks(COMPLIANCE_PACKS):
+        report = pack.validate_scope(stack)
+        assert report.success, [v.rule_name for v in report.violations]
+
+
+def test_a_dag_folder_that_cannot_fit_in_lambda_tmp_is_refused_at_synth(tmp_path: Path) -> None:
+    dags = _dag_folder_with(tmp_path, 6 * 1024**3)
+    with pytest.raises(ArtifactError) as error:
+        _artifacts_stack(dags)
+    message = str(error.value)
+    assert message.startswith(f"{dags} (DAG folder): its deployment needs ")
+    assert re.search(r"plus (\d+) bytes unpacked", message).group(1) == str(  # type: ignore[union-attr]
+        sum((dags / name).stat().st_size for name in list_dag_files(dags))
+    )
+    assert f"Lambda allows at most {LAMBDA_MAX_TMP_MIB} MiB of /tmp" in message
+    assert "10240 MiB" in message
 
 
 @pytest.mark.parametrize(

@@ -47,12 +47,9 @@ def _dims(**dimensions: str) -> list[dict[str, str]]:
     return [{"Name": k, "Value": v} for k, v in sorted({"Environment": ENV, **dimensions}.items())]
 
 
-# name, namespace, metric, dimensions, statistic, comparison, threshold, periods, missing data
+# Alarms on one metric each: name, namespace, metric, dimensions, statistic, comparison,
+# threshold, periods, missing data.
 EXPECTED_ALARMS = [
-    ("scheduler-heartbeat", "AmazonMWAA", "SchedulerHeartbeat", {"Function": "Scheduler"}, "Sum",
-     "LessThanThreshold", 1, 2, "breaching"),
-    ("oldest-queued-task", "AWS/MWAA", "ApproximateAgeOfOldestTask", {}, "Maximum",
-     "GreaterThanThreshold", 1800, 3, "missing"),
     ("scheduler-cpu", "AWS/MWAA", "CPUUtilization", {"Cluster": "Scheduler"}, "Average",
      "GreaterThanThreshold", 95, 3, "missing"),
     ("scheduler-memory", "AWS/MWAA", "MemoryUtilization", {"Cluster": "Scheduler"}, "Average",
@@ -70,6 +67,9 @@ EXPECTED_ALARMS = [
     ("database-freeable-memory", "AWS/MWAA", "FreeableMemory", {"Database": "WRITER"}, "Average",
      "LessThanThreshold", 512 * 1024 * 1024, 3, "missing"),
 ]  # fmt: skip
+# Alarms on an expression (their own tests below).
+EXPRESSION_ALARMS = ("scheduler-heartbeat", "oldest-queued-task")
+ALARM_NAMES = {expected[0] for expected in EXPECTED_ALARMS} | set(EXPRESSION_ALARMS)
 
 
 @pytest.mark.parametrize(
@@ -111,11 +111,119 @@ def test_each_recommended_alarm_notifies_the_topic(
     )
 
 
+def _alarm(template: Template, name: str) -> dict[str, Any]:
+    (alarm,) = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"] == f"{ENV}-{name}"
+    ]
+    return alarm
+
+
+def _queries(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {query["Id"]: query for query in alarm["Metrics"]}
+
+
+def test_scheduler_heartbeat_alarm_fires_only_while_scheduler_containers_run(with_key) -> None:
+    """Silent scheduler containers breach; no data at all (create, update, maintenance, a stopped
+    environment) does not: the heartbeat counts only while the scheduler cluster reports."""
+    stack, monitoring, template = with_key
+    alarm = _alarm(template, "scheduler-heartbeat")
+    topic_ref = {"Ref": stack.get_logical_id(monitoring.topic.node.default_child)}
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 4
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [topic_ref]
+    assert "MetricName" not in alarm and "Dimensions" not in alarm
+    queries = _queries(alarm)
+    (result,) = [q for q in queries.values() if q.get("ReturnData", True)]
+    assert result["Expression"] == "IF(FILL(containers, 0) > 0, FILL(heartbeats, 0), 1)"
+    assert queries["heartbeats"]["MetricStat"] == {
+        "Metric": {
+            "Namespace": "AmazonMWAA",
+            "MetricName": "SchedulerHeartbeat",
+            "Dimensions": _dims(Function="Scheduler"),
+        },
+        "Period": 300,
+        "Stat": "Sum",
+    }
+    assert queries["containers"]["MetricStat"] == {
+        "Metric": {
+            "Namespace": "AWS/MWAA",
+            "MetricName": "CPUUtilization",
+            "Dimensions": _dims(Cluster="Scheduler"),
+        },
+        "Period": 300,
+        "Stat": "SampleCount",
+    }
+
+
+def test_oldest_queued_task_alarm_reads_every_series_of_the_environment(with_key) -> None:
+    """The queue metric's Queue dimension is undocumented: the query filters on Environment only
+    and matches whatever else the series carries; an empty queue (no data) does not breach."""
+    _, _, template = with_key
+    alarm = _alarm(template, "oldest-queued-task")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 1800)
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 3
+    (query,) = alarm["Metrics"]
+    assert query["Expression"] == (
+        f"SELECT MAX(ApproximateAgeOfOldestTask) FROM \"AWS/MWAA\" WHERE Environment = '{ENV}'"
+    )
+    assert "SCHEMA" not in query["Expression"]
+    assert query["Period"] == 300
+
+
+@pytest.mark.parametrize("fixture", ["with_key", "without_key"])
+def test_no_alarm_treats_missing_data_as_breaching(fixture: str, request: pytest.FixtureRequest) -> None:
+    """Nothing is published while the environment is created, updated or under maintenance."""
+    template = request.getfixturevalue(fixture)[-1]
+    treatments = {
+        a["Properties"]["AlarmName"]: a["Properties"]["TreatMissingData"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert set(treatments) == {f"{ENV}-{name}" for name in ALARM_NAMES}
+    assert "breaching" not in treatments.values(), treatments
+
+
 def test_there_are_exactly_the_recommended_alarms(with_key) -> None:
     _, monitoring, template = with_key
     names = {a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
-    assert names == {f"{ENV}-{expected[0]}" for expected in EXPECTED_ALARMS}
-    assert len(monitoring.alarms) == len(EXPECTED_ALARMS)
+    assert names == {f"{ENV}-{name}" for name in ALARM_NAMES}
+    assert len(monitoring.alarms) == len(ALARM_NAMES) == 10
+
+
+ALARM_SOURCE_CONDITIONS = {
+    "StringEquals": {"aws:SourceAccount": "111122223333"},
+    "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{ENV}-*"},
+}
+
+
+@pytest.mark.parametrize("fixture", ["with_key", "without_key"])
+def test_cloudwatch_may_publish_for_this_environments_alarms_only(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """The topic policy replaces SNS's default one: CloudWatch needs its own Allow, limited to
+    this account's alarms named after the environment."""
+    template = request.getfixturevalue(fixture)[-1]
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
+    (policy,) = template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allows == [
+        {
+            "Sid": "AllowCloudWatchAlarmsOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": {"Ref": topic_id},
+            "Condition": ALARM_SOURCE_CONDITIONS,
+        }
+    ]
+    every_alarm = {
+        a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert all(name.startswith(f"{ENV}-") for name in every_alarm)
 
 
 def test_topic_is_encrypted_with_the_key_which_lets_cloudwatch_use_it(with_key) -> None:
@@ -134,6 +242,7 @@ def test_topic_is_encrypted_with_the_key_which_lets_cloudwatch_use_it(with_key) 
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                             "Resource": "*",
+                            "Condition": ALARM_SOURCE_CONDITIONS,
                         }
                     ]
                 )
@@ -204,7 +313,7 @@ def test_an_existing_topic_is_used_as_it_is() -> None:
     template.resource_count_is("AWS::SNS::Topic", 0)
     template.resource_count_is("AWS::SNS::TopicPolicy", 0)
     alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == len(EXPECTED_ALARMS)
+    assert len(alarms) == len(ALARM_NAMES)
     assert all(a["Properties"]["AlarmActions"] == [EXISTING_TOPIC] for a in alarms)
     assert monitoring.topic is topic
 
@@ -242,6 +351,8 @@ def _graphed(template: Template) -> set[tuple[str, str, tuple[tuple[str, str], .
     for widget in _dashboard(template)["widgets"]:
         for line in widget["properties"].get("metrics", []):
             options = line[-1] if isinstance(line[-1], dict) else {}
+            if "expression" in options:
+                continue
             names = [part for part in line if isinstance(part, str)]
             namespace, metric, flat = names[0], names[1], names[2:]
             dimensions = tuple(sorted(zip(flat[::2], flat[1::2], strict=True)))
@@ -257,7 +368,6 @@ def test_dashboard_graphs_the_health_metrics(with_key) -> None:
         ("AmazonMWAA", "SchedulerHeartbeat", (env, ("Function", "Scheduler")), "Sum"),
         ("AmazonMWAA", "QueuedTasks", (env, ("Function", "Executor")), "Average"),
         ("AmazonMWAA", "RunningTasks", (env, ("Function", "Executor")), "Average"),
-        ("AWS/MWAA", "ApproximateAgeOfOldestTask", (env,), "Maximum"),
         ("AWS/MWAA", "CPUUtilization", (("Database", "WRITER"), env), "Average"),
         ("AWS/MWAA", "FreeableMemory", (("Database", "WRITER"), env), "Average"),
         ("AWS/MWAA", "DatabaseConnections", (("Database", "WRITER"), env), "Average"),
@@ -272,8 +382,16 @@ def test_dashboard_graphs_the_health_metrics(with_key) -> None:
             ("AWS/MWAA", "CPUUtilization", dims, "SampleCount"),
         }
     assert expected <= graphed, expected - graphed
+    expressions = [
+        line[-1]["expression"]
+        for widget in _dashboard(template)["widgets"]
+        for line in widget["properties"].get("metrics", [])
+        if isinstance(line[-1], dict) and "expression" in line[-1]
+    ]
+    # The queue age is graphed with the alarm's own query, not a series that may not exist.
+    assert expressions == [_alarm(template, "oldest-queued-task")["Metrics"][0]["Expression"]]
     (alarm_widget,) = [w for w in _dashboard(template)["widgets"] if w["type"] == "alarm"]
-    assert len(alarm_widget["properties"]["alarms"]) == len(EXPECTED_ALARMS)
+    assert len(alarm_widget["properties"]["alarms"]) == len(ALARM_NAMES)
     template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": f"{ENV}-eu-west-1"})
     assert monitoring.dashboard.node.default_child is not None
 

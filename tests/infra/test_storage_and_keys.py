@@ -10,10 +10,13 @@ import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
+from app import build_app
 from mwaa_constructs import AirflowKey, AirflowLogGroups, DagBucket
 from mwaa_constructs.dag_bucket import bucket_name_part
 from mwaa_constructs.log_groups import retention_days
-from tests.infra.conftest import TLS_ONLY_STATEMENT
+from tests.infra.conftest import TLS_ONLY_STATEMENT, cdk_context
+
+STATEFUL_TYPES = ("AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::KMS::Key")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,9 @@ def destroyed() -> Template:
 
 
 def test_key_rotates_and_lets_only_this_accounts_log_groups_use_it(retained: Template) -> None:
-    retained.has_resource("AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    retained.has_resource(
+        "AWS::KMS::Key", {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"}
+    )
     (key,) = retained.find_resources("AWS::KMS::Key").values()
     assert key["Properties"]["EnableKeyRotation"] is True
     (logs_statement,) = [
@@ -123,12 +128,60 @@ def test_access_log_bucket_uses_sse_s3_as_log_delivery_requires(retained: Templa
     assert len(logs_buckets) == 1
 
 
-def test_retain_policy_keeps_buckets_logs_and_key(retained: Template) -> None:
-    for resource_type in ("AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::KMS::Key"):
-        resources = retained.find_resources(resource_type)
-        assert resources
-        assert {r["DeletionPolicy"] for r in resources.values()} == {"Retain"}, resource_type
+def _policies(template: Template) -> dict[str, set[tuple[str, str]]]:
+    """(DeletionPolicy, UpdateReplacePolicy) of every bucket, log group and key, by type."""
+    return {
+        resource_type: {
+            (r.get("DeletionPolicy", "Delete"), r.get("UpdateReplacePolicy", "Delete"))
+            for r in template.find_resources(resource_type).values()
+        }
+        for resource_type in STATEFUL_TYPES
+    }
+
+
+def test_by_default_buckets_logs_and_key_survive_all_but_a_failed_create(retained: Template) -> None:
+    """Kept through replacement and stack deletion, deleted when the first create rolls back, so
+    that a retry does not collide with the names they hold."""
+    assert _policies(retained) == {t: {("RetainExceptOnCreate", "Retain")} for t in STATEFUL_TYPES}
     retained.resource_count_is("Custom::S3AutoDeleteObjects", 0)
+
+
+def test_an_explicit_retain_is_kept_as_given() -> None:
+    stack = cdk.Stack(cdk.App(), "Kept")
+    key = AirflowKey(stack, "Key", environment_name="env-k", removal_policy=cdk.RemovalPolicy.RETAIN).key
+    DagBucket(stack, "DagBucket", environment_name="env-k", removal_policy=cdk.RemovalPolicy.RETAIN)
+    AirflowLogGroups(
+        stack, "Logs", environment_name="env-k", encryption_key=key, removal_policy=cdk.RemovalPolicy.RETAIN
+    )
+    assert _policies(Template.from_stack(stack)) == {t: {("Retain", "Retain")} for t in STATEFUL_TYPES}
+
+
+@pytest.fixture(scope="module")
+def prod_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The shipped prod profile (removal_policy "retain"), built as the app builds it."""
+    app = cdk.App(context={**cdk_context(), "profile": "prod"}, outdir=str(tmp_path_factory.mktemp("prod")))
+    (built,) = build_app(app)
+    assert built.profile.removal_policy == "retain"
+    return Template.from_stack(built.platform)
+
+
+def test_prod_retains_every_bucket_log_group_and_key_except_on_a_failed_create(
+    prod_template: Template,
+) -> None:
+    counts = {t: len(prod_template.find_resources(t)) for t in STATEFUL_TYPES}
+    # The DAG bucket and its access log bucket; five environment log groups and the flow logs.
+    assert counts == {"AWS::S3::Bucket": 2, "AWS::Logs::LogGroup": 6, "AWS::KMS::Key": 1}
+    assert _policies(prod_template) == {t: {("RetainExceptOnCreate", "Retain")} for t in STATEFUL_TYPES}
+    prod_template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "DeletionPolicy": "RetainExceptOnCreate",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": Match.object_like({"Fn::Join": ["", Match.array_with(["airflow-mwaa-prod-"])]})
+            },
+        },
+    )
 
 
 def test_destroy_policy_empties_and_deletes_buckets(destroyed: Template) -> None:
