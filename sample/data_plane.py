@@ -38,6 +38,8 @@ CONFIG_FILE_NAME = "movie_list_config.json"
 """File the DAG reads next to ``movie_list_dag.py``, i.e. in ``<dag_s3_path>/movie_list/``."""
 
 ATHENA_RESULTS_PREFIX = "athena-results/"
+DATA_PREFIX = "movielens/"
+"""Default key prefix of everything the DAG writes in the data bucket (``data_prefix``)."""
 REDSHIFT_PORT = 5439
 REDSHIFT_DATABASE = "dev"
 REDSHIFT_ADMIN_USERNAME = "admin"
@@ -143,7 +145,7 @@ class SampleDataPlane(Construct):
         removal_policy: cdk.RemovalPolicy,
         name_prefix: str,
         encryption_key: kms.IKey | None = None,
-        data_prefix: str = "movielens/",
+        data_prefix: str = DATA_PREFIX,
         dag_source: Path = DAG_SOURCE,
         connections_prefix: str = "airflow/connections",
     ) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +35,8 @@ from sample.data_plane import (
 from sample.stack import SampleDataStack
 from stacks.compliance import compliance_checks
 from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context, statement_with
+from tools.permissions.addons import sample_placeholders
+from tools.permissions.templates import StackTemplate, resolve_stacks
 
 ENVIRONMENT_NAME = "mwaa-dev"
 DAG_S3_PATH = "dags"
@@ -720,6 +722,53 @@ def test_outputs_name_the_resources_but_not_the_secret_value(synth: Synthesized)
     }
     assert outputs["RedshiftSecretArn"] == {"Ref": synth.logical_id(plane.admin_secret)}
     assert outputs["DagConfigKey"] == f"{DAG_S3_PATH}/{DAG_PACKAGE}/{CONFIG_FILE_NAME}"
+
+
+# ---- placeholders of the permission contract (sample/permissions.toml) ------------------------
+
+CONTRACT_ACCOUNT = "111122223333"
+CONTRACT_REGION = "eu-west-1"
+
+
+def _contract_placeholders(s: Synthesized, *, sample_data: bool = True) -> tuple[dict[str, str], Any]:
+    """``sample_placeholders`` on the resolved templates, with a stand-in for the profile."""
+    stacks = resolve_stacks(
+        [
+            StackTemplate(name=name, template=template, account=CONTRACT_ACCOUNT, region=CONTRACT_REGION)
+            for name, template in (("Platform", s.platform_template), ("SampleData", s.data_template))
+        ]
+    )
+    profile = SimpleNamespace(sample_data=sample_data, sample_data_stack_name="SampleData")
+    return sample_placeholders(SimpleNamespace(profile=profile, stacks=stacks)), stacks["SampleData"]
+
+
+def test_contract_placeholders_name_the_samples_own_resources(synth: Synthesized) -> None:
+    plane = synth.data.data_plane
+    placeholders, stack = _contract_placeholders(synth)
+    assert placeholders["sample_data_bucket"] == stack.names[synth.logical_id(plane.data_bucket)]
+    assert placeholders["sample_access_log_bucket"] == stack.names[synth.logical_id(plane.access_log_bucket)]
+    # The sample stack sets no data_prefix: the data plane's default, which the DAG writes under.
+    assert placeholders["sample_data_prefix"] == plane.data_prefix
+    assert placeholders["sample_athena_results_prefix"] == "athena-results/"
+    assert placeholders["sample_athena_workgroup"] == plane.workgroup_name
+    assert placeholders["sample_glue_database"] == plane.database_name
+    assert placeholders["sample_http_connection_secret"] == plane.movielens_connection_secret_name
+    assert placeholders["sample_copy_role_arn"] == stack.arns[synth.logical_id(plane.copy_role)]
+    admin_name = stack.names[synth.logical_id(plane.admin_secret)]
+    assert placeholders["sample_redshift_admin_secret_arn"] == (
+        f"arn:aws:secretsmanager:{CONTRACT_REGION}:{CONTRACT_ACCOUNT}:secret:{admin_name}-AbCdEf"
+    )
+    # The Data API authorises on the workgroup's id (a UUID), not its name.
+    workgroup_id = "[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+    assert re.fullmatch(
+        f"arn:aws:redshift-serverless:{CONTRACT_REGION}:{CONTRACT_ACCOUNT}:workgroup/{workgroup_id}",
+        placeholders["sample_redshift_workgroup_arn"],
+    )
+
+
+def test_contract_placeholders_are_empty_without_the_sample(synth: Synthesized) -> None:
+    placeholders, _ = _contract_placeholders(synth, sample_data=False)
+    assert placeholders == {}
 
 
 # ---- names and validation ----------------------------------------------------------------------

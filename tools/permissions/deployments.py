@@ -19,6 +19,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 import aws_cdk as cdk
 from aws_cdk import cx_api
 
+from tools.permissions.addons import sample_placeholders
 from tools.permissions.contract import Deployment
 from tools.permissions.templates import ResolvedStack, StackTemplate, resolve_stacks
 
@@ -62,12 +63,18 @@ def _access_grants(raw: dict[str, Any]) -> None:
     raw["account"] = DEFAULT_ACCOUNT
 
 
+def _customer_key(raw: dict[str, Any]) -> None:
+    raw["encryption"] = "customer_managed"
+
+
 # Variant name -> (base profile, change). Each runs a path the shipped profiles do not.
 VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "dev+isolated": ("dev", _isolated),
     "prod+isolated": ("prod", _isolated),
     "prod+existing-vpc": ("prod", _existing_vpc),
     "dev+access": ("dev", _access_grants),
+    # The sample's buckets and secrets under the profile's key.
+    "dev+customer-key": ("dev", _customer_key),
 }
 
 
@@ -173,10 +180,11 @@ def placeholders_of(synthesized: Synthesized) -> dict[str, str]:
         "key_arn": _only(platform, "AWS::KMS::Key") or "",
         "topic_arn": profile.alarms.topic_arn or _only(platform, "AWS::SNS::Topic") or "",
         "example_role_arn": EXAMPLE_ROLE,
+        "profile": profile.name,
         "connections_prefix": profile.secrets_backend.connections_prefix,
         "variables_prefix": profile.secrets_backend.variables_prefix,
     }
-    return values
+    return values | sample_placeholders(synthesized)
 
 
 def deployment_of(
@@ -189,8 +197,13 @@ def deployment_of(
         placeholders=placeholders_of(synthesized),
         conditions=conditions_of(synthesized.profile),
         account=platform.account,
-        policy_files=dict(policy_files or {}),
+        policy_files=dict(policy_files if policy_files is not None else committed_policies()),
     )
+
+
+def committed_policies() -> dict[str, Any]:
+    """The generated policies under policies/ (file name -> document), for policy:<file> actors."""
+    return {path.name: json.loads(path.read_text()) for path in sorted((ROOT / "policies").glob("*.json"))}
 
 
 def labels() -> list[str]:

@@ -135,9 +135,14 @@ class _Resolver:
 
     def arn_of(self, lid: str) -> str:
         rtype = self.resources[lid]["Type"]
-        if rtype == "AWS::IAM::ManagedPolicy":
-            return str(self.get_att(lid, "PolicyArn"))
-        return str(self.get_att(lid, "Arn"))
+        by_attribute = {
+            "AWS::IAM::ManagedPolicy": "PolicyArn",
+            "AWS::RedshiftServerless::Workgroup": "Workgroup.WorkgroupArn",
+            "AWS::RedshiftServerless::Namespace": "Namespace.NamespaceArn",
+        }
+        if rtype == "AWS::SecretsManager::Secret":
+            return str(self.ref(lid))  # Ref of a secret is its ARN
+        return str(self.get_att(lid, by_attribute.get(rtype, "Arn")))
 
     def _key_id(self, lid: str) -> str:
         digest = hashlib.sha256(f"{self.stack.name}/{lid}".encode()).hexdigest()
@@ -190,6 +195,9 @@ class _Resolver:
             ("AWS::RedshiftServerless::Namespace", "Namespace.NamespaceArn"): self._arn(
                 "redshift-serverless", f"namespace/{self._key_id(lid)}"
             ),
+            ("AWS::RedshiftServerless::Workgroup", "Workgroup.WorkgroupName"): name,
+            ("AWS::RedshiftServerless::Namespace", "Namespace.NamespaceName"): name,
+            ("AWS::EC2::SecurityGroup", "GroupId"): f"sg-{hashlib.sha256(name.encode()).hexdigest()[:17]}",
             ("AWS::IAM::Role", "RoleId"): f"AROA{hashlib.sha256(name.encode()).hexdigest()[:17].upper()}",
         }
         if (rtype, attribute) in special:
