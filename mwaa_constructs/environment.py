@@ -277,7 +277,7 @@ class AirflowEnvironment(EnvironmentBase):
         plugins: S3ObjectVersion | None = None,
         requirements: S3ObjectVersion | None = None,
         startup_script: S3ObjectVersion | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, id, physical_name=environment_name)
         sizing = self._validate(

@@ -105,7 +105,7 @@ class AirflowNetwork(Construct):
         subnet_ids: Sequence[str] = (),
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         flow_log_key: kms.IKey | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         secrets_manager_endpoint: bool = False,
     ) -> None:
         super().__init__(scope, id)

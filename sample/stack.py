@@ -48,7 +48,7 @@ class SampleDataStack(LookupFreeStack):
         execution_role_arn: str,
         name_prefix: str,
         encryption_key: kms.IKey | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         connections_prefix: str = "airflow/connections",
         **kwargs: object,
     ) -> None:

@@ -409,3 +409,12 @@ def test_web_server_clients_need_a_private_web_server(mode: str) -> None:
         f"AirflowEnvironment allow_webserver_access_from: webserver_access_mode is '{mode}'; the rule "
         "applies only to 'PRIVATE_ONLY' (the other modes serve the UI from a public endpoint)"
     )
+
+
+def test_log_groups_by_default_survive_deletion_but_not_a_failed_create(aws_owned: Template) -> None:
+    # Named log groups (airflow-<env>-<Component>): Retain would block the retry of a failed create.
+    groups = aws_owned.find_resources("AWS::Logs::LogGroup")
+    assert groups
+    assert {(g["DeletionPolicy"], g["UpdateReplacePolicy"]) for g in groups.values()} == {
+        ("RetainExceptOnCreate", "Retain")
+    }
