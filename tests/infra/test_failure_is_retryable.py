@@ -24,11 +24,14 @@ def synthesized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return synthesize_profile(request.param, tmp_path_factory.mktemp("cdk.out"))
 
 
-def _raw_resources(synthesized) -> list[tuple[str, str, dict]]:
+def _raw_resources(synthesized, *, profile_only: bool = False) -> list[tuple[str, str, dict]]:
     # ResolvedStack keeps each resource's DeletionPolicy and UpdateReplacePolicy as synthesized.
+    # profile_only: the profile's own stacks, not the account's deploy access and pipeline stacks.
+    own = {synthesized.profile.platform_stack_name, synthesized.profile.sample_data_stack_name}
     return [
         (stack.name, lid, resource)
         for stack in synthesized.stacks.values()
+        if not profile_only or stack.name in own
         for lid, resource in stack.resources.items()
     ]
 
@@ -59,7 +62,7 @@ def test_data_follows_the_profile_removal_policy(synthesized) -> None:
     wrong = [
         f"{stack} {lid} ({resource['Type']}): DeletionPolicy {resource.get('DeletionPolicy')}, "
         f"UpdateReplacePolicy {resource.get('UpdateReplacePolicy')}"
-        for stack, lid, resource in _raw_resources(synthesized)
+        for stack, lid, resource in _raw_resources(synthesized, profile_only=True)
         if resource["Type"] in STATEFUL
         and (not _keeps_data(resource) if retain else resource.get("DeletionPolicy") != "Delete")
     ]

@@ -13,6 +13,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
+from deploy_access_app import build_app as build_access_app
 from pipeline_app import STACK_NAME, build_app
 from platform_config.delivery import SettingsError, load_pipeline
 from stacks.pipeline_stack import MwaaPipelineStack
@@ -117,35 +118,57 @@ def test_profiles_deploy_in_order_prod_after_an_approval_each_then_a_smoke_test(
         ]
 
 
-def test_the_smoke_steps_may_read_only_their_environment(same_account) -> None:
+def _role_statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"][0]["Ref"].startswith(role_prefix)
+    ]
+    return list(policy["Statement"])
+
+
+# What CDK Pipelines grants every CodeBuild step: its log group, test reports, the artifact bucket.
+_CODEBUILD_OWN = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "codebuild:", "s3:")
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_the_smoke_steps_may_read_only_their_environment(same_account, profile: str) -> None:
+    """Beyond CodeBuild's own logs, reports and the artifact bucket: exactly what mwaa-ops wait
+    and smoke call, on the profile's stack and environment, and the same statements the GitHub
+    deploy role gets for that environment (one definition for both deployment paths)."""
+    _, template = same_account
+    own = [
+        s
+        for s in _role_statements(template, f"PipelineDeploy{profile}Smoke{profile}Role")
+        if not all(a.startswith(_CODEBUILD_OWN) for a in _actions(s))
+    ]
+    assert [s["Action"] for s in own] == [
+        "cloudformation:DescribeStacks",
+        "airflow:GetEnvironment",
+        "airflow:InvokeRestApi",
+    ]
+    assert f":role/mwaa-{profile}/User" in json.dumps(own) and "log-group:airflow" not in json.dumps(own)
+    access = cdk.App(context={**cdk_context(), "github_repository": REPO, "github_profiles": profile})
+    deploy_role = [
+        s
+        for s in _role_statements(Template.from_stack(build_access_app(access)), "GitHubAccessDeployRole")
+        if s["Action"] != "sts:AssumeRole"
+    ]
+    assert own == deploy_role
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_the_smoke_steps_may_build_for_the_set_up_and_the_smoke_run(same_account) -> None:
     _, template = same_account
     template.has_resource_properties(
-        "AWS::IAM::Policy",
+        "AWS::CodeBuild::Project",
         {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        {
-                            "Action": "airflow:GetEnvironment",
-                            "Effect": "Allow",
-                            "Resource": {
-                                "Fn::Join": [
-                                    "",
-                                    [
-                                        "arn:",
-                                        {"Ref": "AWS::Partition"},
-                                        ":airflow:",
-                                        {"Ref": "AWS::Region"},
-                                        ":",
-                                        {"Ref": "AWS::AccountId"},
-                                        ":environment/mwaa-prod",
-                                    ],
-                                ]
-                            },
-                        }
-                    ]
-                )
-            }
+            "Source": {"BuildSpec": Match.string_like_regexp("mwaa-ops smoke --profile prod")},
+            "TimeoutInMinutes": 80,
         },
     )
 

@@ -65,6 +65,42 @@ def _execution_role(stacks: Stacks, placeholders: Mapping[str, str]) -> str:
     raise ActorError("no AWS::MWAA::Environment in the stacks")
 
 
+def _pipeline_action_role(stacks: Stacks, pick: Callable[[list[Mapping[str, Any]]], Any]) -> str:
+    """The service role of the CodeBuild project behind the CDK pipeline action that ``pick``
+    chooses among one stage's actions (None: not this stage), found through the pipeline's
+    stages and the project's ServiceRole, never through policies."""
+    for stack in stacks.values():
+        projects = {stack.names[lid]: r for lid, r in stack.of_type("AWS::CodeBuild::Project").items()}
+        for pipeline in stack.of_type("AWS::CodePipeline::Pipeline").values():
+            for stage in pipeline["Properties"]["Stages"]:
+                action = pick(stage["Actions"])
+                if action is not None:
+                    project = projects[action["Configuration"]["ProjectName"]]
+                    return str(project["Properties"]["ServiceRole"])
+    raise ActorError("no CDK pipeline (AWS::CodePipeline::Pipeline) with that action in the stacks")
+
+
+def _pipeline_smoke_role(stacks: Stacks, placeholders: Mapping[str, str]) -> str:
+    """The smoke step (``Smoke-<profile>``) of the stage that deploys the profile's platform stack."""
+
+    def pick(actions: list[Mapping[str, Any]]) -> Any:
+        deploys = {a.get("Configuration", {}).get("StackName") for a in actions}
+        if placeholders["platform_stack"] not in deploys:
+            return None
+        return next(a for a in actions if a["Name"].startswith("Smoke-"))
+
+    return _pipeline_action_role(stacks, pick)
+
+
+def _pipeline_synth_role(stacks: Stacks, placeholders: Mapping[str, str]) -> str:
+    """The synth step (``Synth``), which runs the pushed commit's gate and synthesis."""
+
+    def pick(actions: list[Mapping[str, Any]]) -> Any:
+        return next((a for a in actions if a["Name"] == "Synth"), None)
+
+    return _pipeline_action_role(stacks, pick)
+
+
 # role:<name> of the contract -> how to find that role's ARN in the resolved stacks (given the
 # deployment's placeholders).
 ROLE_FINDERS: dict[str, RoleFinder] = {
@@ -72,6 +108,8 @@ ROLE_FINDERS: dict[str, RoleFinder] = {
     "github-deploy": _role_with_prefix("GitHubAccessDeployRole"),
     "github-read-only": _role_with_prefix("GitHubAccessReadOnlyRole"),
     "artifact-deployment": _role_with_prefix("CustomCDKBucketDeployment", stack="platform_stack"),
+    "pipeline-smoke": _pipeline_smoke_role,
+    "pipeline-synth": _pipeline_synth_role,
 }
 
 

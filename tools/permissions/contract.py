@@ -22,7 +22,7 @@ from tools.permissions.templates import ResolvedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_FILES = (*sorted((ROOT / "permissions").glob("*.toml")), *sorted(ROOT.glob("*/permissions.toml")))
-_PLACEHOLDER = re.compile(r"\$\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\$\{([a-z0-9_]+)\}")
 _ENTRY_KEYS = {"actor", "action", "resource", "context", "when", "source", "why"}
 
 

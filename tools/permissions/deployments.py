@@ -6,6 +6,7 @@ together with the account's GitHub deployment access stack."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -118,7 +119,30 @@ def synthesize_profile(label: str, outdir: Path) -> Synthesized:
     region = profile.region or DEFAULT_REGION
     templates = _templates(app.synth(), account, region)
     templates.extend(_deploy_access_templates(outdir.with_name(outdir.name + "-access"), account, region))
+    templates.append(_pipeline_template(account, region))
     return Synthesized(profile=profile, stacks=resolve_stacks(templates))
+
+
+@functools.cache
+def _pipeline_template(account: str, region: str) -> StackTemplate:
+    """The CDK Pipelines stack (pipeline_app.py) of the shipped profiles, in the account: only its
+    top-level stack (its stages' stacks have the profiles' stack names)."""
+    import tempfile
+
+    import pipeline_app
+    from tools.permissions.policies import EXAMPLE_CONNECTION
+
+    outdir = tempfile.mkdtemp(prefix="pipeline-")
+    context = {
+        **_feature_flags(),
+        "profiles": cdk_context()["profiles"],
+        "pipeline_connection_arn": EXAMPLE_CONNECTION,
+        "pipeline_repository": EXAMPLE_REPOSITORY,
+    }
+    app = cdk.App(context=context, outdir=outdir)
+    pipeline = pipeline_app.build_app(app)
+    template = app.synth().get_stack_by_name(pipeline.stack_name).template
+    return StackTemplate(name=pipeline.stack_name, template=template, account=account, region=region)
 
 
 def _deploy_access_templates(outdir: Path, account: str, region: str) -> list[StackTemplate]:
