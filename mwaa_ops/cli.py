@@ -222,13 +222,31 @@ def cmd_login(ctx: Context) -> Result:
         raise translate_botocore_error(error, service="mwaa", target=f"environment {name}") from error
     url = f"https://{token['WebServerHostname']}/aws_mwaa/aws-console-sso?login=true#{token['WebToken']}"
     ctx.progress("open this URL within a minute; it logs in once and then expires")
+    access_mode = _access_mode(ctx)
+    if access_mode == "PRIVATE_ONLY":
+        # The hostname is the web server's VPC endpoint: a browser elsewhere times out.
+        ctx.progress(
+            "the web server is private (PRIVATE_ONLY): the URL loads only from a network that its "
+            "security group admits on TCP 443 (profile setting webserver_access; see the README, "
+            "Reaching a private web server)"
+        )
     data = {
         "url": url,
         "web_server_hostname": token["WebServerHostname"],
+        "webserver_access_mode": access_mode,
         "iam_identity": token.get("IamIdentity"),
         "airflow_identity": token.get("AirflowIdentity"),
     }
     return Result(text=url, data=data)
+
+
+def _access_mode(ctx: Context) -> str | None:
+    """The environment's web server access mode, or None when the caller may not read the
+    environment: a role granted only the web login (access.web_login) still gets its URL."""
+    try:
+        return ctx.status().webserver_access_mode
+    except AwsError:
+        return None
 
 
 def cmd_smoke(ctx: Context) -> Result:

@@ -35,6 +35,7 @@ def environment(
     status: str = "AVAILABLE",
     version: str = "3.0.6",
     last_update: dict[str, Any] | None = None,
+    access_mode: str = "PUBLIC_ONLY",
 ) -> dict[str, Any]:
     """A GetEnvironment response as the API reference shapes it."""
     env: dict[str, Any] = {
@@ -47,7 +48,7 @@ def environment(
         "MaxWorkers": 2,
         "Schedulers": 2,
         "WebserverUrl": HOST,
-        "WebserverAccessMode": "PUBLIC_ONLY",
+        "WebserverAccessMode": access_mode,
         "LastUpdate": last_update
         if last_update is not None
         else {"Status": "SUCCESS", "CreatedAt": datetime(2026, 11, 28, 16, 0, tzinfo=UTC), "Source": "API"},

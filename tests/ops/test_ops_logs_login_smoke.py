@@ -137,18 +137,46 @@ def test_login_prints_the_sso_url(aws: Aws, cli) -> None:
         {"WebToken": "tok3n", "WebServerHostname": HOST, "IamIdentity": "arn:aws:sts::111122223333:x"},
         {"Name": ENV},
     )
+    aws.get_environment()
 
     result = cli("login", "--environment", ENV)
 
     assert result.code == 0
     assert result.stdout == f"https://{HOST}/aws_mwaa/aws-console-sso?login=true#tok3n\n"
     assert "within a minute" in result.stderr
+    assert "private" not in result.stderr
+
+
+def test_login_to_a_private_web_server_says_where_the_url_loads(aws: Aws, cli) -> None:
+    aws.mwaa.add_response("create_web_login_token", {"WebToken": "t", "WebServerHostname": HOST})
+    aws.get_environment(access_mode="PRIVATE_ONLY")
+
+    result = cli("login", "--environment", ENV, "--json")
+
+    assert result.code == 0
+    assert result.json["url"] == f"https://{HOST}/aws_mwaa/aws-console-sso?login=true#t"
+    assert result.json["webserver_access_mode"] == "PRIVATE_ONLY"
+    assert "admits on TCP 443 (profile setting webserver_access" in result.stderr
+
+
+def test_login_needs_only_the_web_login_grant(aws: Aws, cli) -> None:
+    # A role granted access.web_login may not read the environment: it still gets its URL.
+    aws.mwaa.add_response("create_web_login_token", {"WebToken": "t", "WebServerHostname": HOST})
+    aws.mwaa.add_client_error(
+        "get_environment", service_error_code="AccessDeniedException", http_status_code=403
+    )
+
+    result = cli("login", "--environment", ENV)
+
+    assert result.code == 0
+    assert result.stdout == f"https://{HOST}/aws_mwaa/aws-console-sso?login=true#t\n"
 
 
 def test_login_json(aws: Aws, cli) -> None:
     aws.mwaa.add_response(
         "create_web_login_token", {"WebToken": "t", "WebServerHostname": HOST, "AirflowIdentity": "admin"}
     )
+    aws.get_environment()
 
     result = cli("login", "--environment", ENV, "--json")
 
