@@ -26,6 +26,9 @@ MAINTENANCE_WINDOW_PATTERN = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 WEBSERVER_ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY", "PUBLIC_AND_PRIVATE")
 WORKER_REPLACEMENT_STRATEGIES = ("FORCED", "GRACEFUL")
+# Regions where MWAA offers no GRACEFUL worker replacement (user guide, "Updating an
+# environment", Worker replacement strategy: https://docs.aws.amazon.com/mwaa/latest/userguide/update-environment.html).
+GRACEFUL_UNSUPPORTED_REGIONS = ("ca-west-1", "ap-southeast-5")
 ENDPOINT_MANAGEMENT_MODES = ("SERVICE", "CUSTOMER")
 
 # Airflow roles MWAA maps an IAM principal to (airflow:CreateWebLoginToken, InvokeRestApi).

@@ -465,6 +465,14 @@ def _read_profile(
             lambda v: v in rules.WORKER_REPLACEMENT_STRATEGIES,
             f"allowed values are {_choices(rules.WORKER_REPLACEMENT_STRATEGIES)}",
         )
+        if strategy == "GRACEFUL" and region in rules.GRACEFUL_UNSUPPORTED_REGIONS:
+            r.fail(
+                "worker_replacement_strategy",
+                strategy,
+                f"MWAA offers no GRACEFUL worker replacement in {region} (nor in "
+                f"{_choices([g for g in rules.GRACEFUL_UNSUPPORTED_REGIONS if g != region])}): "
+                "use 'FORCED' or leave it unset",
+            )
 
     dag_s3_path = r.typed(raw, "dag_s3_path", str, "dags")
     r.check(

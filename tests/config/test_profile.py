@@ -570,6 +570,19 @@ def test_choice_rejected(setting: str, value: str, allowed: str) -> None:
     assert line == f"{setting}: got '{value}'; {allowed}"
 
 
+@pytest.mark.parametrize("region", ["ca-west-1", "ap-southeast-5"])
+def test_graceful_replacement_refused_where_mwaa_does_not_offer_it(region: str) -> None:
+    line = assert_rejected(
+        {"worker_replacement_strategy": "GRACEFUL", "region": region},
+        "worker_replacement_strategy",
+        "GRACEFUL",
+        f"MWAA offers no GRACEFUL worker replacement in {region}",
+    )
+    assert line.endswith("use 'FORCED' or leave it unset")
+    assert load(worker_replacement_strategy="FORCED", region=region).region == region
+    assert load(worker_replacement_strategy="GRACEFUL", region="ca-central-1").region == "ca-central-1"
+
+
 @pytest.mark.parametrize("version", ["3.2.1", "3.3.1"])
 def test_public_and_private_access_from_airflow_3_2(version: str) -> None:
     profile = load(webserver_access_mode="PUBLIC_AND_PRIVATE", airflow_version=version)
