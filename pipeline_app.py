@@ -9,24 +9,29 @@ npx cdk deploy --app "python3 pipeline_app.py" \\
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from mwaa_constructs import ArtifactError
-from platform_config import ProfileError, load_profile
+from platform_config import ProfileError, load_profiles, synth_profiles
 from platform_config.delivery import SettingsError, load_pipeline
 from stacks.compliance import add_compliance_checks
 from stacks.layout import ROOT
 from stacks.pipeline_stack import MwaaPipelineStack
 
 STACK_NAME = "mwaa-platform-pipeline"
+# The file the CDK CLI read the context from: it runs the app in the folder of cdk.json.
+CDK_JSON = Path("cdk.json")
 
 
-def build_app(app: cdk.App) -> MwaaPipelineStack:
-    profiles_context = app.node.try_get_context("profiles") or {}
+def build_app(app: cdk.App, *, cdk_json: Path = CDK_JSON) -> MwaaPipelineStack:
+    """The pipeline stack and its stages. Profiles are read as app.py reads them: from
+    ``cdk_json`` itself (where null keeps its meaning) and checked against every profile there."""
+    profiles_context = synth_profiles(cdk_json, app.node.try_get_context("profiles")) or {}
     settings = load_pipeline(app.node.try_get_context, set(profiles_context))
-    profiles = [load_profile(profiles_context, name, root=ROOT) for name in settings.profiles]
+    profiles = load_profiles(profiles_context, ",".join(settings.profiles), root=ROOT)
     env = (
         cdk.Environment(account=settings.account, region=settings.region)
         if settings.account or settings.region

@@ -30,8 +30,11 @@ def _synth(
     for name, account in (profile_accounts or {}).items():
         context["profiles"][name].update(account=account, region="eu-west-1")
     context.update(pipeline_connection_arn=CONNECTION, pipeline_repository=REPO, **settings)
+    # The app reads its profiles from cdk.json, as the CLI runs it: a copy holding the edits.
+    cdk_json = outdir.parent / f"{outdir.name}-cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"profiles": context["profiles"]}}))
     app = cdk.App(context=context, outdir=str(outdir))
-    stack = build_app(app)
+    stack = build_app(app, cdk_json=cdk_json)
     app.synth()
     return stack
 
@@ -268,3 +271,16 @@ def test_each_stage_is_checked_with_the_packs_of_its_profile(
         (["mwaa-dev-platform", "mwaa-dev-sample-data"], tuple(profiles["dev"].get("compliance", [])), False),
         (["mwaa-prod-platform"], ("nist-800-53-r5", "hipaa"), False),
     ]
+
+
+def test_the_pipeline_checks_its_profiles_against_every_profile_of_cdk_json(tmp_path: Path) -> None:
+    # As app.py does: a copied profile that the pipeline does not deploy still may not share names.
+    from platform_config import ProfileError
+
+    context = cdk_context()
+    context["profiles"]["dev-copy"] = dict(context["profiles"]["dev"])
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"profiles": context["profiles"]}}))
+    context.update(pipeline_connection_arn=CONNECTION, pipeline_repository=REPO, pipeline_profiles="dev,prod")
+    with pytest.raises(ProfileError, match="'dev-copy'"):
+        build_app(cdk.App(context=context, outdir=str(tmp_path / "out")), cdk_json=cdk_json)
