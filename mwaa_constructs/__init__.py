@@ -2,43 +2,35 @@
 artifacts, monitoring, access. Named ``mwaa_constructs`` because a top-level ``constructs``
 package would shadow the ``constructs`` library every CDK app imports.
 
-The constructs are loaded on first use (PEP 562), so that ``from mwaa_constructs import rules``
-(the MWAA service rules, used by the profile model and the ``mwaa-ops`` tool) does not start the
-jsii runtime of aws-cdk-lib.
+The MWAA rules the constructs validate against live in ``mwaa_rules``, which needs no CDK;
+``rules``, ``versions`` and ``requirements`` are importable from here too, as they were before
+they moved there (``from mwaa_constructs import rules``).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mwaa_constructs.access import AirflowAccess
-    from mwaa_constructs.artifacts import AirflowArtifacts, ArtifactError
-    from mwaa_constructs.dag_bucket import DagBucket
-    from mwaa_constructs.encryption import AirflowKey
-    from mwaa_constructs.environment import AirflowEnvironment, EnvironmentBase, S3ObjectVersion
-    from mwaa_constructs.execution_role import ExecutionRole
-    from mwaa_constructs.log_groups import AirflowLogGroups
-    from mwaa_constructs.monitoring import AirflowMonitoring
-    from mwaa_constructs.network import AirflowNetwork
-    from mwaa_constructs.secrets_backend import SecretsManagerBackend
-
-_EXPORTS = {
-    "AirflowAccess": "access",
-    "AirflowArtifacts": "artifacts",
-    "ArtifactError": "artifacts",
-    "DagBucket": "dag_bucket",
-    "AirflowKey": "encryption",
-    "AirflowEnvironment": "environment",
-    "EnvironmentBase": "environment",
-    "S3ObjectVersion": "environment",
-    "ExecutionRole": "execution_role",
-    "AirflowLogGroups": "log_groups",
-    "AirflowMonitoring": "monitoring",
-    "AirflowNetwork": "network",
-    "SecretsManagerBackend": "secrets_backend",
-}
+from mwaa_constructs.access import AirflowAccess
+from mwaa_constructs.artifacts import AirflowArtifacts, ArtifactError
+from mwaa_constructs.dag_bucket import DagBucket
+from mwaa_constructs.encryption import AirflowKey
+from mwaa_constructs.environment import (
+    AirflowEnvironment,
+    EndpointManagement,
+    EnvironmentBase,
+    EnvironmentClass,
+    EnvironmentMetricOptions,
+    LogLevel,
+    S3ObjectVersion,
+    WebserverAccessMode,
+    WorkerReplacementStrategy,
+)
+from mwaa_constructs.execution_role import ExecutionRole
+from mwaa_constructs.log_groups import AirflowLogGroups
+from mwaa_constructs.monitoring import AirflowMonitoring
+from mwaa_constructs.network import AirflowNetwork
+from mwaa_constructs.secrets_backend import SecretsManagerBackend
+from mwaa_constructs.serverless import ServerlessWorkflow, WorkflowBase
+from mwaa_rules import requirements, rules, versions
 
 __all__ = [
     "AirflowAccess",
@@ -50,15 +42,19 @@ __all__ = [
     "AirflowNetwork",
     "ArtifactError",
     "DagBucket",
+    "EndpointManagement",
     "EnvironmentBase",
+    "EnvironmentClass",
+    "EnvironmentMetricOptions",
     "ExecutionRole",
+    "LogLevel",
     "S3ObjectVersion",
     "SecretsManagerBackend",
+    "ServerlessWorkflow",
+    "WebserverAccessMode",
+    "WorkerReplacementStrategy",
+    "WorkflowBase",
+    "requirements",
+    "rules",
+    "versions",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mwaa_constructs' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"mwaa_constructs.{module}"), name)

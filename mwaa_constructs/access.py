@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mwaa_constructs import rules
 from mwaa_constructs.environment import EnvironmentBase
+from mwaa_rules import rules
 
 
 def role_name(role_arn: str) -> str:

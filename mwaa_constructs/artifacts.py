@@ -31,7 +31,7 @@ from mwaa_constructs.nag import (
     acknowledge_cdk_handler,
     acknowledge_cdk_inline_policy,
 )
-from mwaa_constructs.requirements import (
+from mwaa_rules.requirements import (
     CheckedRequirements,
     RequirementsError,
     ResolvedRequirement,
@@ -210,7 +210,7 @@ class AirflowArtifacts(Construct):
       are the key plus the object version their deployment produced, for the environment.
 
     Every input is checked at synth (:class:`ArtifactError`): a DAG folder without a DAG, a
-    requirements file MWAA would fail to install (:func:`mwaa_constructs.requirements.check_requirements`
+    requirements file MWAA would fail to install (:func:`mwaa_rules.requirements.check_requirements`
     against the constraints of ``airflow_version``'s image and the files of plugins.zip), a
     plugins.zip over MWAA's recommended size, a startup script without shebang or with CRLF line
     endings, an artifact whose deployment cannot fit in Lambda's largest ``/tmp``.

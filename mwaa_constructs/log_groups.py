@@ -7,8 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mwaa_constructs import rules
 from mwaa_constructs.nag import acknowledge_compliance
+from mwaa_rules import rules
 
 
 class AirflowLogGroups(Construct):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,18 +15,15 @@ from constructs import Construct
 
 from mwaa_constructs.environment import CLUSTERS, EnvironmentBase
 from mwaa_constructs.nag import acknowledge_compliance
+from mwaa_rules import alarms as alarm_rules
+from mwaa_rules.alarms import (
+    FREEABLE_MEMORY_THRESHOLD_BYTES,
+    OLDEST_TASK_THRESHOLD_SECONDS,
+    UTILIZATION_THRESHOLD,
+    AlarmRule,
+)
 
-PERIOD = cdk.Duration.minutes(5)
-UTILIZATION_THRESHOLD = 95
-OLDEST_TASK_THRESHOLD_SECONDS = 1800
-FREEABLE_MEMORY_THRESHOLD_BYTES = 512 * 1024**2
-# Five-minute periods without a heartbeat while scheduler containers run before the heartbeat
-# alarm fires: 20 minutes, longer than a healthy container takes to start. The MWAA 3.3.1 image
-# gives the startup script 5 minutes and the requirements install 9 minutes before it gives up,
-# and a starting container ~1100 s of health-check grace (aws/amazon-mwaa-docker-images,
-# images/airflow/3.3.1/python/mwaa: config/setup_environment.py STARTUP_SCRIPT_MAX_EXECUTION_TIME,
-# utils/user_requirements.py USER_REQUIREMENTS_MAX_INSTALL_TIME, entrypoint.py max_timeout).
-HEARTBEAT_SILENT_PERIODS = 4
+PERIOD = cdk.Duration.minutes(alarm_rules.PERIOD_MINUTES)
 
 # Where each alarm's metric, namespace and dimensions are documented (Airflow v2 and v3).
 AIRFLOW_METRICS_DOC = "https://docs.aws.amazon.com/mwaa/latest/userguide/access-metrics-cw.html"
@@ -36,17 +32,14 @@ SERVICE_METRICS_DOC = (
 )
 RECOMMENDED_ALARMS_DOC = "https://docs.aws.amazon.com/mwaa/latest/userguide/monitoring-dashboard.html"
 
-
-@dataclass(frozen=True, kw_only=True)
-class _AlarmSpec:
-    id: str
-    name: str
-    description: str
-    metric: cloudwatch.IMetric
-    threshold: float
-    comparison: cloudwatch.ComparisonOperator
-    periods: int
-    missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING
+_COMPARISONS = {
+    "greater": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    "less": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+}
+_MISSING_DATA = {
+    "missing": cloudwatch.TreatMissingData.MISSING,
+    "not_breaching": cloudwatch.TreatMissingData.NOT_BREACHING,
+}
 
 
 class AirflowMonitoring(Construct):
@@ -55,7 +48,7 @@ class AirflowMonitoring(Construct):
     again.
 
     Alarms (5-minute periods; MWAA's recommended set, :data:`RECOMMENDED_ALARMS_DOC`, with two
-    deliberate differences):
+    deliberate differences), one per entry of ``mwaa_rules.alarms.RECOMMENDED_ALARMS``:
 
     - scheduler heartbeat: fires when the scheduler containers run (``AWS/MWAA``
       ``CPUUtilization`` SampleCount of ``Cluster=Scheduler`` > 0) but publish no
@@ -65,8 +58,9 @@ class AirflowMonitoring(Construct):
       scheduler runs and nothing is published. The trade-off: a total outage in which no
       scheduler container runs publishes no metric at all, and no CloudWatch alarm can tell it
       from a stopped environment; watch the environment status (``GetEnvironment``) for that.
-      20 minutes (:data:`HEARTBEAT_SILENT_PERIODS`) is longer than a healthy container may take
-      to start (startup script, requirements install), so a starting scheduler does not fire it.
+      20 minutes (``HEARTBEAT_SILENT_PERIODS`` of ``mwaa_rules.alarms``) is longer than a healthy
+      container may take to start (startup script, requirements install), so a starting
+      scheduler does not fire it.
     - age of the oldest queued task: ``AWS/MWAA`` ``ApproximateAgeOfOldestTask`` Maximum > 1800 s
       for 3 of 3, read with a Metrics Insights query over every series of the environment. MWAA
       documents a ``Queue`` dimension for the queue metrics but not its value, so an alarm on the
@@ -126,18 +120,18 @@ class AirflowMonitoring(Construct):
             for address in email:
                 self.topic.add_subscription(subscriptions.EmailSubscription(address))
             action = cloudwatch_actions.SnsAction(self.topic)
-            for spec in self._alarm_specs():
+            for rule in alarm_rules.RECOMMENDED_ALARMS:
                 alarm = cloudwatch.Alarm(
                     self,
-                    spec.id,
-                    alarm_name=f"{environment.environment_name}-{spec.name}",
-                    alarm_description=spec.description,
-                    metric=spec.metric,
-                    threshold=spec.threshold,
-                    comparison_operator=spec.comparison,
-                    evaluation_periods=spec.periods,
-                    datapoints_to_alarm=spec.periods,
-                    treat_missing_data=spec.missing,
+                    rule.id,
+                    alarm_name=f"{environment.environment_name}-{rule.name}",
+                    alarm_description=rule.description,
+                    metric=self._alarm_metric(rule),
+                    threshold=rule.threshold,
+                    comparison_operator=_COMPARISONS[rule.comparison],
+                    evaluation_periods=rule.periods,
+                    datapoints_to_alarm=rule.periods,
+                    treat_missing_data=_MISSING_DATA[rule.missing_data],
                 )
                 alarm.add_alarm_action(action)
                 alarm.add_ok_action(action)
@@ -250,83 +244,28 @@ class AirflowMonitoring(Construct):
             period=PERIOD,
         )
 
-    def _alarm_specs(self) -> list[_AlarmSpec]:
+    def _alarm_metric(self, rule: AlarmRule) -> cloudwatch.IMetric:
+        """The metric or expression ``rule`` watches (``mwaa_rules.alarms``), each from
+        :data:`SERVICE_METRICS_DOC` (``AWS/MWAA``) or :data:`AIRFLOW_METRICS_DOC` (``AmazonMWAA``)."""
         env = self.environment
-        greater = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        less = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-        specs = [
+        if rule.metric == "scheduler_heartbeat":
             # AmazonMWAA SchedulerHeartbeat (Function, Scheduler): AIRFLOW_METRICS_DOC; AWS/MWAA
             # CPUUtilization (Cluster) SampleCount as running containers: SERVICE_METRICS_DOC.
-            _AlarmSpec(
-                id="SchedulerHeartbeatAlarm",
-                name="scheduler-heartbeat",
-                description=f"Scheduler containers run but published no heartbeat for "
-                f"{HEARTBEAT_SILENT_PERIODS * 5} minutes: the scheduler is stuck or crashing.",
-                metric=self.scheduler_heartbeat_while_running(),
-                threshold=1,
-                comparison=less,
-                periods=HEARTBEAT_SILENT_PERIODS,
-                missing=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            # AWS/MWAA ApproximateAgeOfOldestTask (Environment, Queue): SERVICE_METRICS_DOC.
-            _AlarmSpec(
-                id="OldestQueuedTaskAlarm",
-                name="oldest-queued-task",
-                description="A task has waited over 30 minutes in the queue: workers are saturated or "
-                "failing (max_workers, worker CPU and memory).",
-                metric=self.oldest_queued_task_age(),
-                threshold=OLDEST_TASK_THRESHOLD_SECONDS,
-                comparison=greater,
-                periods=3,
-                missing=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-        ]
-        # AWS/MWAA CPUUtilization and MemoryUtilization (Environment, Cluster): SERVICE_METRICS_DOC.
-        for cluster, slug, periods in (
-            ("Scheduler", "scheduler", 3),
-            ("BaseWorker", "worker", 6),
-            ("WebServer", "webserver", 3),
-        ):
-            for kind, metric in (
-                ("cpu", env.metric_cpu_utilization(cluster=cluster, period=PERIOD)),
-                ("memory", env.metric_memory_utilization(cluster=cluster, period=PERIOD)),
-            ):
-                specs.append(
-                    _AlarmSpec(
-                        id=f"{cluster}{kind.capitalize()}Alarm",
-                        name=f"{slug}-{kind}",
-                        description=f"{cluster} {kind} above {UTILIZATION_THRESHOLD} % for "
-                        f"{periods * 5} minutes: consider a larger environment class.",
-                        metric=metric,
-                        threshold=UTILIZATION_THRESHOLD,
-                        comparison=greater,
-                        periods=periods,
-                    )
-                )
-        # AWS/MWAA CPUUtilization and FreeableMemory (Environment, Database=WRITER|READER):
-        # SERVICE_METRICS_DOC.
-        specs += [
-            _AlarmSpec(
-                id="DatabaseCpuAlarm",
-                name="database-cpu",
-                description=f"Metadata database (writer) CPU above {UTILIZATION_THRESHOLD} % for 15 "
-                "minutes: consider a larger environment class or fewer DAG parses.",
-                metric=env.metric_database_cpu_utilization(database="WRITER", period=PERIOD),
-                threshold=UTILIZATION_THRESHOLD,
-                comparison=greater,
-                periods=3,
-            ),
-            _AlarmSpec(
-                id="DatabaseFreeableMemoryAlarm",
-                name="database-freeable-memory",
-                description="Metadata database (writer) below 512 MiB of freeable memory for 15 minutes.",
-                metric=env.metric_database_freeable_memory(database="WRITER", period=PERIOD),
-                threshold=FREEABLE_MEMORY_THRESHOLD_BYTES,
-                comparison=less,
-                periods=3,
-            ),
-        ]
-        return specs
+            return self.scheduler_heartbeat_while_running()
+        if rule.metric == "oldest_queued_task":
+            # AWS/MWAA ApproximateAgeOfOldestTask (Environment, Queue).
+            return self.oldest_queued_task_age()
+        # AWS/MWAA CPUUtilization and MemoryUtilization (Environment, Cluster), CPUUtilization
+        # and FreeableMemory (Environment, Database=WRITER|READER).
+        if rule.metric == "cpu" and rule.cluster is not None:
+            return env.metric_cpu_utilization(cluster=rule.cluster, period=PERIOD)
+        if rule.metric == "memory" and rule.cluster is not None:
+            return env.metric_memory_utilization(cluster=rule.cluster, period=PERIOD)
+        if rule.metric == "database_cpu":
+            return env.metric_database_cpu_utilization(database="WRITER", period=PERIOD)
+        if rule.metric == "database_freeable_memory":
+            return env.metric_database_freeable_memory(database="WRITER", period=PERIOD)
+        raise ValueError(f"alarm {rule.id}: metric {rule.metric!r} with cluster {rule.cluster!r} is unknown")
 
     def _add_widgets(self) -> None:
         env = self.environment

@@ -9,27 +9,25 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from mwaa_rules import compliance
+
 LAMBDA_BASIC_EXECUTION = (
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
 )
 
-# Rule-id prefixes of the compliance packs a profile can select (stacks/compliance.py).
-COMPLIANCE_PACK_PREFIXES = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
-# Rules that a pack does not have (cdk-nag 3.0): no acknowledgment is recorded for them there.
-_RULES_NOT_IN_PACK = {
-    "PCI.DSS.321": frozenset({"LambdaConcurrency", "LambdaDLQ", "SecretsManagerRotationEnabled"}),
-}
+# Rule-id prefixes of the compliance packs a profile can select (mwaa_rules.compliance).
+COMPLIANCE_PACK_PREFIXES = tuple(pack.rule_prefix for pack in compliance.PACKS)
 
 
 def acknowledge_compliance(scope: Construct, findings: dict[str, str]) -> None:
     """Acknowledge compliance-pack rules (``{"IAMNoInlinePolicy": reason}``) on ``scope``, for
-    each pack of :data:`COMPLIANCE_PACK_PREFIXES` that has the rule, with the same reason."""
+    each pack of :data:`mwaa_rules.compliance.PACKS` that has the rule, with the same reason."""
     cdk.Validations.of(scope).acknowledge(
         *(
-            cdk.Acknowledgment(id=f"{prefix}-{rule}", reason=reason)
-            for prefix in COMPLIANCE_PACK_PREFIXES
+            cdk.Acknowledgment(id=f"{pack.rule_prefix}-{rule}", reason=reason)
+            for pack in compliance.PACKS
             for rule, reason in findings.items()
-            if rule not in _RULES_NOT_IN_PACK.get(prefix, frozenset())
+            if rule not in pack.rules_not_in_pack
         )
     )
 

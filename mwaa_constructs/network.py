@@ -15,21 +15,26 @@ from constructs import Construct
 
 from mwaa_constructs.nag import acknowledge_compliance
 from mwaa_constructs.roles import ManagedPolicyRole
+from mwaa_rules import endpoints
 
 NetworkMode = Literal["nat", "isolated", "existing"]
 
+# A problem with an input: (setting, value received, what is allowed). The construct that owns
+# the setting words the error, so that it names itself.
+Problem = tuple[str, object, str]
+
+# MWAA runs in exactly two private subnets of one VPC, in two availability zones, with one to five
+# security groups ("About networking on Amazon MWAA",
+# https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html; "Security in your VPC on
+# Amazon MWAA", https://docs.aws.amazon.com/mwaa/latest/userguide/vpc-security.html).
+SUBNETS_RULE = "MWAA needs exactly 2 private subnets in different availability zones"
+MAX_SECURITY_GROUPS = 5
+
 # Interface endpoints an environment needs when its subnets have no route to the internet
-# (MWAA user guide, "private network without internet access"). S3 is a gateway endpoint.
+# (the list, with its source, is mwaa_rules.endpoints). S3 is a gateway endpoint.
 ISOLATED_INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
-    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
-    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
-    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
-    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-    "AirflowApi": ec2.InterfaceVpcEndpointAwsService.AIRFLOW_API,
-    "AirflowEnv": ec2.InterfaceVpcEndpointAwsService.AIRFLOW_ENV,
-    "AirflowOps": ec2.InterfaceVpcEndpointAwsService.AIRFLOW_OPS,
+    endpoint.name: ec2.InterfaceVpcEndpointAwsService(endpoint.service)
+    for endpoint in endpoints.ISOLATED_INTERFACE_ENDPOINTS
 }
 
 # Interface endpoints whose policy admits only principals of this account
@@ -55,8 +60,118 @@ ACCOUNT_ONLY_ENDPOINTS: dict[str, str] = {
 # (``secrets_manager_endpoint``): it reads the secrets of this account with the execution role,
 # hence also in ACCOUNT_ONLY_ENDPOINTS.
 SECRETS_MANAGER_ENDPOINT: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
-    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    endpoints.SECRETS_MANAGER_ENDPOINT.name: ec2.InterfaceVpcEndpointAwsService(
+        endpoints.SECRETS_MANAGER_ENDPOINT.service
+    ),
 }
+
+
+def environment_security_group(scope: Construct, id: str, *, vpc: ec2.IVpc) -> ec2.SecurityGroup:
+    """A new security group for an MWAA environment in ``vpc``: TCP 443 (web server and VPC
+    endpoints) and TCP 5432 (metadata database) from itself, all outbound.
+
+    MWAA requires a group that admits itself; these two ports are the narrower form of that rule
+    ("Security in your VPC on Amazon MWAA",
+    https://docs.aws.amazon.com/mwaa/latest/userguide/vpc-security.html). Nothing else gets in:
+    clients of a private web server need a rule of their own."""
+    group = ec2.SecurityGroup(
+        scope,
+        id,
+        vpc=vpc,
+        description="MWAA environment: self-referencing, all outbound",
+        allow_all_outbound=True,
+    )
+    for port, what in ((443, "web server and VPC endpoints"), (5432, "metadata database")):
+        group.add_ingress_rule(group, ec2.Port.tcp(port), f"MWAA components reach the {what}")
+    return group
+
+
+def select_environment_subnets(
+    vpc: ec2.IVpc | None, vpc_subnets: ec2.SubnetSelection | None
+) -> tuple[list[ec2.ISubnet], list[Problem]]:
+    """The two subnets an environment runs in, and what is wrong with them.
+
+    Without ``vpc_subnets``: one private subnet per availability zone of ``vpc`` (its subnets with
+    egress, else its isolated ones), the first two. With ``vpc_subnets``: the subnets it selects,
+    which must be exactly two, none of them public, in two zones. Checks that need a value CDK
+    only knows at deploy time (a subnet id or zone that is a token, a subnet imported without its
+    zone) are skipped; MWAA checks them when the environment is created. ``vpc`` may be ``None``
+    only with explicit ``vpc_subnets.subnets``."""
+    if vpc_subnets is None:
+        if vpc is None:
+            return [], [("vpc", None, "required: the VPC the environment runs in")]
+        candidates = list(vpc.private_subnets) or list(vpc.isolated_subnets)
+        chosen: list[ec2.ISubnet] = []
+        zones: set[str] = set()
+        for subnet in candidates:
+            zone = _zone(subnet)
+            if zone is not None and zone in zones:
+                continue
+            if zone is not None:
+                zones.add(zone)
+            chosen.append(subnet)
+        if len(chosen) < 2:
+            return chosen, [
+                (
+                    "vpc",
+                    _describe(vpc.vpc_id, vpc),
+                    f"{SUBNETS_RULE}; this VPC has {len(candidates)} private subnet(s) in "
+                    f"{len(chosen)} zone(s): pass vpc_subnets, or a VPC with private subnets in two zones",
+                )
+            ]
+        return chosen[:2], []
+
+    if vpc_subnets.subnets is not None:
+        # Taken as given, as Vpc.select_subnets does for explicit subnets, without reading the
+        # zones it would read (a subnet imported by id alone has none to read).
+        chosen = list(vpc_subnets.subnets)
+        public_ids = {subnet.subnet_id for subnet in vpc.public_subnets} if vpc is not None else set()
+        has_public = any(subnet.subnet_id in public_ids for subnet in chosen)
+    elif vpc is None:
+        return [], [("vpc", None, "required: the VPC the environment runs in")]
+    else:
+        selected = vpc.select_subnets(
+            availability_zones=vpc_subnets.availability_zones,
+            one_per_az=vpc_subnets.one_per_az,
+            subnet_filters=vpc_subnets.subnet_filters,
+            subnet_group_name=vpc_subnets.subnet_group_name,
+            subnet_type=vpc_subnets.subnet_type,
+        )
+        chosen, has_public = list(selected.subnets), selected.has_public
+
+    described = [_describe(subnet.subnet_id, subnet) for subnet in chosen]
+    problems: list[Problem] = []
+    if len(chosen) != 2:
+        problems.append(("vpc_subnets", described, f"{SUBNETS_RULE}; got {len(chosen)}"))
+    if has_public:
+        problems.append(("vpc_subnets", described, f"{SUBNETS_RULE}: public subnets are not allowed"))
+    # Equal ids are the same subnet, also when both are the same token.
+    ids = [subnet.subnet_id for subnet in chosen]
+    if len(set(ids)) != len(ids):
+        problems.append(("vpc_subnets", described, f"{SUBNETS_RULE}: the same subnet is given twice"))
+    elif len(chosen) == 2:
+        first, second = (_zone(subnet) for subnet in chosen)
+        # Two equal strings are the same zone, also when both are the same token.
+        if first is not None and first == second:
+            problems.append(
+                ("vpc_subnets", described, f"{SUBNETS_RULE}: both are in {_describe(first, None)}")
+            )
+    return chosen, problems
+
+
+def _zone(subnet: ec2.ISubnet) -> str | None:
+    """The subnet's availability zone, or None for a subnet imported without one."""
+    try:
+        return subnet.availability_zone
+    except RuntimeError:  # jsii: "You cannot reference a Subnet's availability zone if it was not supplied"
+        return None
+
+
+def _describe(value: str, construct: Construct | None) -> str:
+    """A value for an error message: itself, or where it comes from when it is a token."""
+    if not cdk.Token.is_unresolved(value):
+        return value
+    return f"<token of {construct.node.path}>" if construct is not None else "<the same token>"
 
 
 class AirflowNetwork(Construct):
@@ -71,8 +186,12 @@ class AirflowNetwork(Construct):
       with private DNS, give the environment the AWS services it needs; with
       ``secrets_manager_endpoint`` also Secrets Manager's (:data:`SECRETS_MANAGER_ENDPOINT`), for
       Airflow's Secrets Manager backend. Ignored in the other modes.
-    - ``existing``: imports ``vpc_id`` and the two ``subnet_ids`` without any lookup, so synthesis
-      needs no credentials. Routing and endpoints are the owner's responsibility.
+    - ``existing``: a VPC of the owner's, no lookup, so synthesis needs no credentials; routing
+      and endpoints are the owner's responsibility. Either ``vpc`` (imported with its subnets,
+      zones and route tables, e.g. ``ec2.Vpc.from_vpc_attributes``: CDK then warns about nothing)
+      with ``vpc_subnets`` (default: one private subnet in each of two zones), or ``vpc_id`` and
+      the two ``subnet_ids`` (imported by id alone: CDK warns that the VPC's zones are a token and
+      that the subnets have no route table id, because it cannot know them).
 
     Every VPC created here records all traffic in VPC flow logs (CloudWatch Logs, encrypted
     with ``flow_log_key`` when given). ``availability_zones`` is 2 by default; 3 adds a third
@@ -101,6 +220,8 @@ class AirflowNetwork(Construct):
         vpc_cidr: str = "10.192.0.0/16",
         nat_gateways: int = 1,
         availability_zones: int = 2,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
         vpc_id: str | None = None,
         subnet_ids: Sequence[str] = (),
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
@@ -112,7 +233,33 @@ class AirflowNetwork(Construct):
         if availability_zones not in (2, 3):
             raise ValueError(f"availability_zones: got {availability_zones}; expected 2 or 3")
 
-        if mode == "existing":
+        self.vpc: ec2.IVpc
+        self.private_subnets: list[ec2.ISubnet]
+        if mode != "existing" and (vpc is not None or vpc_subnets is not None):
+            raise ValueError(
+                f"AirflowNetwork vpc: given with mode {mode!r}; an existing VPC needs mode 'existing'"
+            )
+        if mode == "existing" and vpc is not None:
+            if vpc_id or subnet_ids:
+                raise ValueError(
+                    f"AirflowNetwork vpc: given with vpc_id={vpc_id!r}, subnet_ids={list(subnet_ids)!r}; "
+                    "pass the imported vpc (and vpc_subnets) or the ids, not both"
+                )
+            subnets, problems = select_environment_subnets(vpc, vpc_subnets)
+            if problems:
+                raise ValueError(
+                    "\n".join(
+                        f"AirflowNetwork {setting}: got {value!r}; {allowed}"
+                        for setting, value, allowed in problems
+                    )
+                )
+            self.vpc = vpc
+            self.private_subnets = subnets
+        elif mode == "existing":
+            if vpc_subnets is not None:
+                raise ValueError(
+                    "AirflowNetwork vpc_subnets: given without vpc; select subnets of an imported vpc"
+                )
             if not vpc_id or len(subnet_ids) != 2:
                 raise ValueError(
                     f"mode 'existing' needs vpc_id and exactly 2 subnet_ids; got vpc_id={vpc_id!r}, "
@@ -120,16 +267,16 @@ class AirflowNetwork(Construct):
                 )
             # No Vpc.from_lookup: it needs credentials at synth. Only the id is used (security
             # group placement); the subnets are imported by id.
-            self.vpc: ec2.IVpc = ec2.Vpc.from_vpc_attributes(
+            self.vpc = ec2.Vpc.from_vpc_attributes(
                 self, "Vpc", vpc_id=vpc_id, availability_zones=cdk.Fn.get_azs()
             )
             subnets = [
                 ec2.Subnet.from_subnet_id(self, f"Subnet{i + 1}", subnet_id)
                 for i, subnet_id in enumerate(subnet_ids)
             ]
-            self.private_subnets: list[ec2.ISubnet] = subnets
+            self.private_subnets = subnets
         elif mode in ("nat", "isolated"):
-            vpc = self._create_vpc(mode, vpc_cidr, nat_gateways, availability_zones)
+            created = self._create_vpc(mode, vpc_cidr, nat_gateways, availability_zones)
             log_group = logs.LogGroup(
                 self,
                 "FlowLogGroup",
@@ -141,9 +288,9 @@ class AirflowNetwork(Construct):
                 acknowledge_compliance(
                     log_group,
                     {
-                        "CloudWatchLogGroupEncrypted": "No customer managed key in this profile "
-                        "(encryption 'aws_owned'): CloudWatch Logs encrypts the flow logs with its "
-                        "own keys. Profiles with a customer managed key encrypt them with it."
+                        "CloudWatchLogGroupEncrypted": "No customer managed key was given for the "
+                        "flow logs (flow_log_key): CloudWatch Logs encrypts them at rest with keys it "
+                        "owns. Pass a customer managed key to control and audit their encryption."
                     },
                 )
             flow_log_role = ManagedPolicyRole(
@@ -152,27 +299,19 @@ class AirflowNetwork(Construct):
                 description="VPC flow logs of the MWAA network: write to the flow log group",
                 assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
             )
-            vpc.add_flow_log(
+            created.add_flow_log(
                 "FlowLog",
                 destination=ec2.FlowLogDestination.to_cloud_watch_logs(log_group, flow_log_role),
                 traffic_type=ec2.FlowLogTrafficType.ALL,
             )
-            self.vpc = vpc
-            self.private_subnets = list(vpc.isolated_subnets if mode == "isolated" else vpc.private_subnets)
+            self.vpc = created
+            self.private_subnets = list(
+                created.isolated_subnets if mode == "isolated" else created.private_subnets
+            )
         else:
             raise ValueError(f"mode: got {mode!r}; expected 'nat', 'isolated' or 'existing'")
 
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=self.vpc,
-            description="MWAA environment: self-referencing, all outbound",
-            allow_all_outbound=True,
-        )
-        for port, what in ((443, "web server and VPC endpoints"), (5432, "metadata database")):
-            self.security_group.add_ingress_rule(
-                self.security_group, ec2.Port.tcp(port), f"MWAA components reach the {what}"
-            )
+        self.security_group = environment_security_group(self, "SecurityGroup", vpc=self.vpc)
         self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
         if mode == "isolated":
             self._add_endpoints(self.vpc, secrets_manager=secrets_manager_endpoint)

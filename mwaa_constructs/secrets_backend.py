@@ -11,8 +11,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from mwaa_constructs import rules
 from mwaa_constructs.nag import acknowledge_iam5, resource_finding
+from mwaa_rules import rules
 
 BACKEND_CLASS = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 

@@ -1,561 +1,26 @@
-"""Monthly cost estimate of a profile, before it is deployed.
+"""``python -m mwaa_ops.cost`` (``make cost``): the monthly cost estimate of cdk.json profiles.
 
-Two entry points onto one calculation, so that they cannot disagree:
-
-- :func:`estimate_profile` derives the footprint from a validated :class:`Profile` without
-  synthesizing anything (``make cost``, the synth summary line);
-- :func:`estimate_templates` reads it from synthesized CloudFormation templates, which need not
-  come from this version of the package (a change review compares two commits).
-
-Both build one :class:`Footprint` (what is billed while the stacks exist) and price it with
-:func:`price_footprint` against a price table of ``mwaa_ops/data/prices/<region>.json``. A region
-without a table, or an environment class the table does not price, gives quantities and no
-amounts: the estimate never guesses a price.
-
-Only prices that accrue by the hour or the month are counted; usage (data processed, storage,
-queries, requests) is listed in the notes as not estimated.
-
-Importing this module does not load aws-cdk-lib.
+A command line over :mod:`mwaa_rules.cost`, which holds the calculation, the price tables and
+the output formats; this module only reads the options and ``cdk.json``. Importing it does not
+load aws-cdk-lib.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
-import textwrap
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from mwaa_constructs import rules
-from platform_config import Profile, ProfileError, load_profile, read_cdk_profiles
-
-DEFAULT_REGION = "us-east-1"
-HOURS_PER_MONTH = 730
-
-# Mirrors len(mwaa_constructs.network.ISOLATED_INTERFACE_ENDPOINTS) and the two zones of the
-# environment's subnets they are placed in; importing that module would start aws-cdk-lib, so
-# tests/ops/test_cost.py asserts these stay equal to it.
-ISOLATED_INTERFACE_ENDPOINTS = 9
-# Mirrors mwaa_constructs.network.SECRETS_MANAGER_ENDPOINT: one more with secrets_backend.enabled.
-SECRETS_MANAGER_ENDPOINTS = 1
-ENVIRONMENT_AVAILABILITY_ZONES = 2
-# Mirrors mwaa_constructs.monitoring: one dashboard per environment, and MWAA's recommended
-# alarms with alarms.enabled (the agreement test on synthesized templates keeps them equal).
-RECOMMENDED_ALARMS = 10
-DASHBOARDS_PER_ENVIRONMENT = 1
-# The sample data plane's secrets: the Redshift admin secret and the movielens_http connection.
-SAMPLE_SECRETS = 2
-
-# Defaults of AWS::MWAA::Environment for a property that is absent or not a plain value.
-DEFAULT_ENVIRONMENT_CLASS = "mw1.small"
-DEFAULT_MIN_WORKERS = 1
-
-_PRICES = resources.files("mwaa_ops") / "data" / "prices"
-
-
-# ---- footprint ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class EnvironmentFootprint:
-    """The billed capacity settings of one MWAA environment."""
-
-    name: str = field(compare=False)
-    environment_class: str
-    min_workers: int
-    max_workers: int
-    schedulers: int
-    min_webservers: int
-    max_webservers: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Footprint:
-    """What accrues a charge by the hour or the month while the stacks of a profile exist.
-
-    ``interface_endpoint_azs`` counts endpoint-zones (an interface endpoint in two subnets is
-    two). ``notes`` say where a value was assumed; they take no part in equality."""
-
-    environments: tuple[EnvironmentFootprint, ...] = ()
-    nat_gateways: int = 0
-    public_ipv4_addresses: int = 0
-    interface_endpoint_azs: int = 0
-    kms_keys: int = 0
-    secrets: int = 0
-    alarms: int = 0
-    dashboards: int = 0
-    redshift_serverless_workgroups: int = 0
-    notes: tuple[str, ...] = field(default=(), compare=False)
-
-
-def footprint_from_profile(profile: Profile) -> Footprint:
-    """The footprint the stacks of ``profile`` will have, derived without synthesis.
-
-    Mirrors what the stacks build: NAT gateways (each with an Elastic IP) in mode ``nat``; the
-    interface endpoints of mode ``isolated`` in the environment's two zones (with Secrets
-    Manager's when ``secrets_backend.enabled``); the platform key
-    with ``encryption`` ``customer_managed``; with ``sample_data``, the Redshift Serverless
-    workgroup, its admin secret and the DAG's connection secret; the dashboard, and the
-    recommended alarms unless ``alarms.enabled`` is off."""
-    nat = profile.network.nat_gateways if profile.network.mode == "nat" else 0
-    endpoints = (
-        ISOLATED_INTERFACE_ENDPOINTS + (SECRETS_MANAGER_ENDPOINTS if profile.secrets_backend.enabled else 0)
-        if profile.network.mode == "isolated"
-        else 0
-    )
-    environment = EnvironmentFootprint(
-        name=profile.environment_name,
-        environment_class=profile.environment_class,
-        min_workers=profile.min_workers,
-        max_workers=profile.max_workers,
-        schedulers=profile.schedulers,
-        min_webservers=profile.min_webservers,
-        max_webservers=profile.max_webservers,
-    )
-    return Footprint(
-        environments=(environment,),
-        nat_gateways=nat,
-        public_ipv4_addresses=nat,
-        interface_endpoint_azs=endpoints * ENVIRONMENT_AVAILABILITY_ZONES,
-        kms_keys=1 if profile.encryption == "customer_managed" else 0,
-        secrets=SAMPLE_SECRETS if profile.sample_data else 0,
-        redshift_serverless_workgroups=1 if profile.sample_data else 0,
-        alarms=RECOMMENDED_ALARMS if profile.alarms.enabled else 0,
-        dashboards=DASHBOARDS_PER_ENVIRONMENT,
-    )
-
-
-def footprint_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Footprint:
-    """The footprint of CloudFormation templates (stack name -> template) of one profile.
-
-    A property that is an intrinsic function (a dict such as ``{"Ref": ...}``) cannot be read
-    before deployment: the resource type's default is used instead and a note says so."""
-    notes: list[str] = []
-    environments: list[EnvironmentFootprint] = []
-    counts = dict.fromkeys(
-        ("nat", "eip", "endpoint_azs", "kms", "secrets", "alarms", "dashboards", "redshift"), 0
-    )
-    simple_counts = {
-        "AWS::EC2::NatGateway": "nat",
-        "AWS::EC2::EIP": "eip",
-        "AWS::KMS::Key": "kms",
-        "AWS::SecretsManager::Secret": "secrets",
-        "AWS::CloudWatch::Alarm": "alarms",
-        "AWS::CloudWatch::Dashboard": "dashboards",
-        "AWS::RedshiftServerless::Workgroup": "redshift",
-    }
-    for stack_name in sorted(templates):
-        resources_ = templates[stack_name].get("Resources") or {}
-        for logical_id in sorted(resources_):
-            resource = resources_[logical_id]
-            kind = resource.get("Type")
-            properties = resource.get("Properties") or {}
-            where = f"{stack_name}/{logical_id}"
-            if kind in simple_counts:
-                counts[simple_counts[kind]] += 1
-            elif kind == "AWS::MWAA::Environment":
-                environments.append(_environment_from_template(where, properties, notes))
-            elif kind == "AWS::EC2::VPCEndpoint" and properties.get("VpcEndpointType") == "Interface":
-                subnets = properties.get("SubnetIds")
-                if isinstance(subnets, list):
-                    counts["endpoint_azs"] += len(subnets)
-                else:
-                    counts["endpoint_azs"] += ENVIRONMENT_AVAILABILITY_ZONES
-                    notes.append(
-                        f"{where}: SubnetIds is not a list before deployment; "
-                        f"counted as {ENVIRONMENT_AVAILABILITY_ZONES} zones"
-                    )
-    return Footprint(
-        environments=tuple(environments),
-        nat_gateways=counts["nat"],
-        public_ipv4_addresses=counts["eip"],
-        interface_endpoint_azs=counts["endpoint_azs"],
-        kms_keys=counts["kms"],
-        secrets=counts["secrets"],
-        alarms=counts["alarms"],
-        dashboards=counts["dashboards"],
-        redshift_serverless_workgroups=counts["redshift"],
-        notes=tuple(notes),
-    )
-
-
-def _environment_from_template(
-    where: str, properties: Mapping[str, Any], notes: list[str]
-) -> EnvironmentFootprint:
-    def plain(key: str, kind: type, default: Any) -> Any:
-        value = properties.get(key)
-        if value is None:
-            return default
-        if isinstance(value, kind) and not isinstance(value, bool):
-            return value
-        notes.append(f"{where}: {key} is not a plain value ({json.dumps(value)}); assumed {default!r}")
-        return default
-
-    environment_class = plain("EnvironmentClass", str, DEFAULT_ENVIRONMENT_CLASS)
-    sizing = rules.ENVIRONMENT_CLASSES.get(
-        environment_class, rules.ENVIRONMENT_CLASSES[DEFAULT_ENVIRONMENT_CLASS]
-    )
-    min_workers = plain("MinWorkers", int, DEFAULT_MIN_WORKERS)
-    min_webservers = plain("MinWebservers", int, sizing.default_webservers)
-    name = properties.get("Name")
-    return EnvironmentFootprint(
-        name=name if isinstance(name, str) else where,
-        environment_class=environment_class,
-        min_workers=min_workers,
-        max_workers=plain("MaxWorkers", int, max(min_workers, sizing.default_max_workers)),
-        schedulers=plain("Schedulers", int, sizing.default_schedulers),
-        min_webservers=min_webservers,
-        max_webservers=plain("MaxWebservers", int, max(min_webservers, sizing.default_webservers)),
-    )
-
-
-def quick_start_footprint() -> Footprint:
-    """The setup of the MWAA user guide's quick start, for comparison: mw1.small with one
-    worker and the default two schedulers and web servers, in a VPC with two public subnets and
-    two NAT gateways (each with a public IPv4 address), AWS-owned key."""
-    environment = EnvironmentFootprint(
-        name="quick-start",
-        environment_class="mw1.small",
-        min_workers=1,
-        max_workers=1,
-        schedulers=2,
-        min_webservers=2,
-        max_webservers=2,
-    )
-    return Footprint(environments=(environment,), nat_gateways=2, public_ipv4_addresses=2)
-
-
-# ---- prices ---------------------------------------------------------------------------------
-
-
-def price_regions() -> list[str]:
-    """Regions with a price table."""
-    return sorted(p.name.removesuffix(".json") for p in _PRICES.iterdir() if p.name.endswith(".json"))
-
-
-def load_prices(region: str) -> dict[str, Any] | None:
-    """The price table of ``region``, or None when there is none."""
-    path = _PRICES / f"{region}.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Component:
-    """One line of an estimate. ``unit`` is ``hour`` or ``month``; amounts are USD per month,
-    None when unpriced."""
-
-    name: str
-    unit: str
-    quantity_idle: int
-    quantity_full: int
-    unit_price: float | None
-    monthly_idle: float | None
-    monthly_full: float | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Estimate:
-    """The monthly estimate of one footprint. With ``priced`` false, every amount is None and
-    ``notes`` say why."""
-
-    name: str
-    region: str
-    priced: bool
-    prices_date: str | None
-    prices_sources: tuple[str, ...]
-    hours_per_month: int
-    components: tuple[Component, ...]
-    monthly_idle: float | None
-    monthly_full: float | None
-    notes: tuple[str, ...]
-    footprint: Footprint
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form: amounts rounded to cents."""
-
-        def money(value: float | None) -> float | None:
-            return None if value is None else round(value, 2)
-
-        return {
-            "name": self.name,
-            "region": self.region,
-            "priced": self.priced,
-            "currency": "USD",
-            "prices_date": self.prices_date,
-            "prices_sources": list(self.prices_sources),
-            "hours_per_month": self.hours_per_month,
-            "monthly_idle": money(self.monthly_idle),
-            "monthly_full": money(self.monthly_full),
-            "components": [
-                {
-                    "name": c.name,
-                    "unit": c.unit,
-                    "quantity_idle": c.quantity_idle,
-                    "quantity_full": c.quantity_full,
-                    "unit_price": c.unit_price,
-                    "monthly_idle": money(c.monthly_idle),
-                    "monthly_full": money(c.monthly_full),
-                }
-                for c in self.components
-            ],
-            "notes": list(self.notes),
-            "footprint": {k: v for k, v in dataclasses.asdict(self.footprint).items() if k != "notes"},
-        }
-
-
-class _Line(NamedTuple):
-    name: str
-    unit: str
-    quantity_idle: int
-    quantity_full: int
-    unit_price: float | None
-
-
-# What the environment hour covers when a table does not say (the minimum counts of a class).
-_INCLUDED = {"workers": 1, "schedulers": 2, "webservers": 2}
-
-
-def price_footprint(
-    footprint: Footprint, *, region: str, name: str = "", prices: Mapping[str, Any] | None = None
-) -> Estimate:
-    """Price ``footprint`` with the table of ``region`` (or ``prices``, a table of that form).
-
-    Idle: minimum workers and web servers; full: maximum; both for a whole month of
-    ``hours_per_month`` hours. Without a table for the region, or with an environment class the
-    table does not price, the estimate is unpriced: quantities and no amounts."""
-    table = prices if prices is not None else load_prices(region)
-    unpriced: list[str] = []
-    if table is None:
-        regions = ", ".join(price_regions())
-        unpriced.append(
-            f"no price table for region {region} (tables: {regions}): quantities only, no amounts"
-        )
-        table = {}
-    mwaa = table.get("mwaa", {})
-    included = mwaa.get("included", _INCLUDED)
-
-    lines: list[_Line] = []
-    for environment in footprint.environments:
-        class_prices = mwaa.get("classes", {}).get(environment.environment_class)
-        if class_prices is None and table:
-            reason = mwaa.get("unpriced_classes", {}).get(environment.environment_class, "not in the table")
-            unpriced.append(
-                f"environment class {environment.environment_class} is unpriced in {region}: {reason}"
-            )
-        lines += _environment_lines(environment, class_prices or {}, included)
-    lines += _resource_lines(footprint, table)
-
-    priced = not unpriced
-    hours = int(table.get("hours_per_month", HOURS_PER_MONTH))
-    components = tuple(_component(line, hours) if priced else _quantities(line) for line in lines)
-    return Estimate(
-        name=name,
-        region=region,
-        priced=priced,
-        prices_date=table.get("date"),
-        prices_sources=tuple(table.get("sources", ())),
-        hours_per_month=hours,
-        components=components,
-        monthly_idle=sum(c.monthly_idle or 0.0 for c in components) if priced else None,
-        monthly_full=sum(c.monthly_full or 0.0 for c in components) if priced else None,
-        notes=(*unpriced, *footprint.notes, *_assumptions(footprint, table, hours, included)),
-        footprint=footprint,
-    )
-
-
-def _environment_lines(
-    environment: EnvironmentFootprint, prices: Mapping[str, float], included: Mapping[str, int]
-) -> list[_Line]:
-    """The environment hour, and the workers, schedulers and web servers beyond what it includes
-    (lines of none left out)."""
-    e = environment
-    lines = [_Line(f"MWAA {e.name} ({e.environment_class})", "hour", 1, 1, prices.get("environment_hour"))]
-    for what, key, idle, full in (
-        ("workers", "worker", e.min_workers, e.max_workers),
-        ("schedulers", "scheduler", e.schedulers, e.schedulers),
-        ("web servers", "webserver", e.min_webservers, e.max_webservers),
-    ):
-        base = int(included[key + "s"])
-        line = _Line(
-            f"additional {what}",
-            "hour",
-            max(0, idle - base),
-            max(0, full - base),
-            prices.get(f"additional_{key}_hour"),
-        )
-        if line.quantity_full:
-            lines.append(line)
-    return lines
-
-
-def _resource_lines(footprint: Footprint, table: Mapping[str, Any]) -> list[_Line]:
-    """One line per billed resource type the footprint has."""
-    f = footprint
-    counted = (
-        ("NAT gateways", "hour", f.nat_gateways, "nat_gateway_hour"),
-        ("public IPv4 addresses", "hour", f.public_ipv4_addresses, "public_ipv4_address_hour"),
-        ("interface endpoints (per zone)", "hour", f.interface_endpoint_azs, "interface_endpoint_az_hour"),
-        ("KMS keys", "month", f.kms_keys, "kms_key_month"),
-        ("Secrets Manager secrets", "month", f.secrets, "secret_month"),
-        ("CloudWatch alarms", "month", f.alarms, "cloudwatch_alarm_month"),
-        ("CloudWatch dashboards", "month", f.dashboards, "cloudwatch_dashboard_month"),
-    )
-    lines = [_Line(name, unit, n, n, table.get(key)) for name, unit, n, key in counted if n]
-    if f.redshift_serverless_workgroups:
-        # Compute is billed per RPU-hour only while queries run: nothing accrues while idle.
-        n = f.redshift_serverless_workgroups
-        lines.append(_Line("Redshift Serverless workgroups", "month", n, n, 0.0 if table else None))
-    return lines
-
-
-def _component(line: _Line, hours: int) -> Component:
-    factor = hours if line.unit == "hour" else 1
-    price = line.unit_price
-    if price is None:  # a malformed table: the key is missing
-        raise ValueError(f"the price table has no price for {line.name}")
-    return Component(
-        name=line.name,
-        unit=line.unit,
-        quantity_idle=line.quantity_idle,
-        quantity_full=line.quantity_full,
-        unit_price=price,
-        monthly_idle=line.quantity_idle * price * factor,
-        monthly_full=line.quantity_full * price * factor,
-    )
-
-
-def _quantities(line: _Line) -> Component:
-    return Component(
-        name=line.name,
-        unit=line.unit,
-        quantity_idle=line.quantity_idle,
-        quantity_full=line.quantity_full,
-        unit_price=None,
-        monthly_idle=None,
-        monthly_full=None,
-    )
-
-
-def _assumptions(
-    footprint: Footprint, table: Mapping[str, Any], hours: int, included: Mapping[str, Any]
-) -> list[str]:
-    notes = [
-        f"{hours} hours a month; idle = minimum workers and web servers, max scale = maximum "
-        "workers and web servers, each running the whole month",
-        f"the environment hour includes {included['workers']} worker, {included['schedulers']} "
-        f"schedulers and {included['webservers']} web servers; each one more is an additional "
-        "instance hour",
-    ]
-    if footprint.alarms or footprint.dashboards:
-        free = table.get("free_tier", {})
-        notes.append(
-            f"CloudWatch's free tier ({free.get('cloudwatch_alarms', 10)} alarms, "
-            f"{free.get('cloudwatch_dashboards', 3)} dashboards) is per account and shared with "
-            "everything else in it: not subtracted; alarms priced at standard resolution"
-        )
-    if footprint.redshift_serverless_workgroups:
-        notes.append(
-            "Redshift Serverless: compute is billed per RPU-hour only while queries run, so the "
-            "workgroup costs $0 idle; its storage is not estimated"
-        )
-    notes.append(
-        "not estimated (usage-based): data processed by NAT gateways and interface endpoints, "
-        "data transfer, MWAA metadata database storage, S3 storage and requests, CloudWatch Logs "
-        "(MWAA and VPC flow logs), KMS requests, Lambda functions of CDK custom resources, "
-        "Athena queries, Redshift Serverless queries and storage"
-    )
-    return notes
-
-
-# ---- entry points ---------------------------------------------------------------------------
-
-
-def estimate_templates(templates: Mapping[str, Mapping[str, Any]], *, region: str | None) -> Estimate:
-    """The estimate of one profile's synthesized templates (stack name -> template dict).
-
-    ``region`` None (an environment-agnostic synth) prices with the us-east-1 table and says so."""
-    return _estimate(footprint_from_templates(templates), region=region, name=", ".join(sorted(templates)))
-
-
-def estimate_profile(profile: Profile, *, region: str | None = None) -> Estimate:
-    """The estimate of ``profile`` without synthesis; ``region`` overrides the profile's."""
-    return _estimate(
-        footprint_from_profile(profile), region=region or profile.region, name=f"profile {profile.name}"
-    )
-
-
-def _estimate(footprint: Footprint, *, region: str | None, name: str) -> Estimate:
-    if region is None:
-        assumed = (
-            f"no region set (the stacks deploy to the credentials' region): {DEFAULT_REGION} prices used"
-        )
-        footprint = dataclasses.replace(footprint, notes=(*footprint.notes, assumed))
-        region = DEFAULT_REGION
-    return price_footprint(footprint, region=region, name=name)
-
-
-# ---- output ---------------------------------------------------------------------------------
-
-
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
-def format_estimate(estimate: Estimate) -> str:
-    """A readable table of ``estimate`` with its totals and notes."""
-    if estimate.priced:
-        title = (
-            f"{estimate.name}: monthly estimate, USD, {estimate.region} list prices of {estimate.prices_date}"
-        )
-    else:
-        title = f"{estimate.name}: no monthly estimate for {estimate.region} (quantities only)"
-    header = (
-        f"  {'component':<40} {'unit':<5} {'quantity':>9} {'unit price':>10} {'idle':>10} {'max scale':>10}"
-    )
-    rows = [title, header]
-    for c in estimate.components:
-        quantity = (
-            str(c.quantity_idle)
-            if c.quantity_idle == c.quantity_full
-            else f"{c.quantity_idle}-{c.quantity_full}"
-        )
-        unit_price = "-" if c.unit_price is None else f"{c.unit_price:g}"
-        label = f"  {c.name}" if c.name.startswith("additional ") else c.name  # under its environment
-        rows.append(
-            f"  {label:<40} {c.unit:<5} {quantity:>9} {unit_price:>10} "
-            f"{_money(c.monthly_idle):>10} {_money(c.monthly_full):>10}"
-        )
-    if estimate.priced:
-        rows.append(
-            f"  {'total':<40} {'':<5} {'':>9} {'':>10} "
-            f"{_money(estimate.monthly_idle):>10} {_money(estimate.monthly_full):>10}"
-        )
-    rows.append("  notes:")
-    rows += [
-        textwrap.fill(note, width=100, initial_indent="  - ", subsequent_indent="    ")
-        for note in estimate.notes
-    ]
-    return "\n".join(rows)
-
-
-def summary_line(estimate: Estimate) -> str:
-    """One line for the synth summary."""
-    if not estimate.priced:
-        return f"cost: not estimated ({estimate.notes[0]})"
-    return (
-        f"cost: ~${estimate.monthly_idle:,.0f}/month idle, ~${estimate.monthly_full:,.0f}/month at max "
-        f"scale ({estimate.region} list prices of {estimate.prices_date})"
-    )
-
-
-# ---- command line ---------------------------------------------------------------------------
+from mwaa_rules.cost import (
+    DEFAULT_REGION,
+    estimate_profile,
+    format_estimate,
+    price_footprint,
+    quick_start_footprint,
+)
+from platform_config import ProfileError, load_profile, read_cdk_profiles
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -566,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
             "the month (environment, workers, NAT gateways, endpoints, keys, secrets, alarms), "
             "idle and at maximum scale. Reads only cdk.json and the price tables; no AWS call."
         ),
-        epilog="Exit status: 0 estimates printed (also when a region has no price table); 1 an invalid "
-        "profile or cdk.json; 2 a wrong option.",
+        epilog="Exit status (as every mwaa-ops command): 0 estimates printed (also when a region has "
+        "no price table); 2 a wrong option, an invalid profile or cdk.json.",
     )
     parser.add_argument(
         "--profile",
@@ -576,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         help="a profile of cdk.json (not an AWS named profile); repeat or separate with commas. "
         "Default: every profile in cdk.json",
     )
-    parser.add_argument("--region", help="price in this region instead of the profile's own")
+    parser.add_argument(
+        "--region",
+        help="price in this region instead of the profile's own, e.g. the nearest priced region "
+        "that an estimate for a region without a price table names (its prices, not the profile's)",
+    )
     parser.add_argument("--cdk-json", type=Path, default=Path("cdk.json"), help="default: ./cdk.json")
     parser.add_argument(
         "--quick-start",
@@ -588,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: the process's arguments); returns its exit status."""
     args = _parser().parse_args(argv)
     try:
         profiles = read_cdk_profiles(args.cdk_json)
@@ -597,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
     except ProfileError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2  # a configuration error, as in mwaa_ops.errors.ExitCode.USAGE
     if args.quick_start:
         estimates.append(
             price_footprint(

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mwaa_ops.aws import AwsClients
 from mwaa_ops.errors import AwsError, CheckFailed, WaitTimeout, translate_botocore_error
+from mwaa_rules import rules
 
 # Status values of GetEnvironment, grouped by what a waiting caller does with them.
 STABLE = "AVAILABLE"
@@ -36,10 +37,11 @@ class Target:
     @property
     def task_log_group(self) -> str:
         """CloudWatch log group of task logs: from the stack output when known, else MWAA's name."""
+        suffix = f"-{rules.LOG_COMPONENTS['task'][1]}"
         for name in self.outputs.get("LogGroupNames", "").split(","):
-            if name.strip().endswith("-Task"):
+            if name.strip().endswith(suffix):
                 return name.strip()
-        return f"airflow-{self.environment_name}-Task"
+        return rules.log_group_name(self.environment_name, "task")
 
 
 def find_target(clients: AwsClients, *, stack_name: str, profile_name: str) -> Target:

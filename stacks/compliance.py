@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+import cdk_nag
 import jsii
-from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks
+from cdk_nag import AwsSolutionsChecks, NagPack
 from constructs import Construct
 
-# Profile name of each pack -> its cdk-nag class (platform_config.profile.COMPLIANCE_PACKS).
-PACKS: dict[str, type[NagPack]] = {
-    "nist-800-53-r5": NIST80053R5Checks,
-    "hipaa": HIPAASecurityChecks,
-    "pci-dss-3.2.1": PCIDSS321Checks,
-}
+from mwaa_rules import compliance
+
+# Profile name of each pack -> its cdk-nag class, both named by mwaa_rules.compliance.PACKS.
+PACKS: dict[str, type[NagPack]] = {pack.name: getattr(cdk_nag, pack.nag_pack) for pack in compliance.PACKS}
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)

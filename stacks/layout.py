@@ -7,7 +7,7 @@ from typing import TextIO
 
 import aws_cdk as cdk
 
-from mwaa_ops.cost import estimate_profile, summary_line
+from mwaa_rules.cost import estimate_profile, summary_line
 from platform_config import Profile
 from stacks.platform_stack import ArtifactSources, MwaaPlatformStack
 

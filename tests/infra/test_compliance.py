@@ -10,6 +10,7 @@ import pytest
 from aws_cdk import aws_logs as logs
 
 from mwaa_constructs.nag import acknowledge_compliance
+from mwaa_rules import compliance
 from stacks.compliance import add_compliance_checks, compliance_checks
 
 
@@ -73,3 +74,14 @@ def test_awssolutions_always_runs_then_the_selected_packs() -> None:
     ]
     with pytest.raises(ValueError, match=r"compliance packs: got \['nist'\]; allowed: nist-800-53-r5, hipaa"):
         compliance_checks(["nist"])
+
+
+@pytest.mark.parametrize("pack", compliance.PACKS, ids=lambda pack: pack.name)
+def test_each_selectable_pack_runs_the_cdk_nag_pack_whose_rule_ids_it_acknowledges(
+    pack: compliance.CompliancePack,
+) -> None:
+    # The rule prefix is what acknowledge_compliance writes: a wrong one would leave every
+    # finding of that pack unacknowledged, or acknowledge it for a pack that never runs.
+    (_, nag_pack) = compliance_checks([pack.name])
+    assert type(nag_pack).__name__ == pack.nag_pack
+    assert nag_pack.name == pack.rule_prefix

@@ -1,11 +1,15 @@
-"""AirflowNetwork: subnets, NAT, endpoints, flow logs and the security group in each mode."""
+"""AirflowNetwork: subnets, NAT, endpoints, flow logs and the security group in each mode, and
+an existing VPC given as an imported ``ec2.IVpc`` or by ids."""
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from mwaa_constructs import AirflowNetwork
 from mwaa_constructs.network import ACCOUNT_ONLY_ENDPOINTS, ISOLATED_INTERFACE_ENDPOINTS
@@ -275,3 +279,91 @@ def test_third_zone_for_the_data_plane_keeps_two_environment_subnets() -> None:
 def test_invalid_arguments_are_rejected(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _template(**kwargs)
+
+
+def _existing_vpc(stack: cdk.Stack, *, subnets: int = 2) -> ec2.IVpc:
+    """A VPC imported as its owner describes it: subnet ids, zones and route tables."""
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"][:subnets]
+    return ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Existing",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=zones,
+        private_subnet_ids=[f"subnet-0{i}{'a' * 15}" for i in range(subnets)],
+        private_subnet_route_table_ids=[f"rtb-0{i}{'b' * 15}" for i in range(subnets)],
+    )
+
+
+def test_existing_mode_with_an_imported_vpc_warns_about_nothing() -> None:
+    stack = cdk.Stack(cdk.App(), "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    network = AirflowNetwork(stack, "Network", mode="existing", vpc=_existing_vpc(stack, subnets=3))
+    template = Template.from_stack(stack)
+    # One private subnet in each of the first two zones; the third stays the owner's.
+    assert [s.subnet_id for s in network.environment_subnets] == [
+        "subnet-00aaaaaaaaaaaaaaa",
+        "subnet-01aaaaaaaaaaaaaaa",
+    ]
+    template.has_resource_properties("AWS::EC2::SecurityGroup", {"VpcId": "vpc-0123456789abcdef0"})
+    template.resource_count_is("AWS::EC2::FlowLog", 0)
+    assert Annotations.from_stack(stack).find_warning("*", Match.any_value()) == []
+
+
+def test_existing_mode_by_id_warns_that_cdk_cannot_know_zones_and_route_tables() -> None:
+    network, _ = _template(
+        mode="existing",
+        vpc_id="vpc-0123456789abcdef0",
+        subnet_ids=("subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"),
+    )
+    warnings = Annotations.from_stack(cdk.Stack.of(network)).find_warning("*", Match.any_value())
+    texts = sorted(str(w.entry.data)[:60] for w in warnings)
+    assert texts == [
+        "No routeTableId was provided to the subnet 'subnet-0aaaaaaaa",
+        "No routeTableId was provided to the subnet 'subnet-0bbbbbbbb",
+        "fromVpcAttributes: 'availabilityZones' is a list token: the ",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "nat", "with_vpc": True}, r"^AirflowNetwork vpc: given with mode 'nat'"),
+        (
+            {"mode": "existing", "with_vpc": True, "vpc_id": "vpc-0123456789abcdef0"},
+            r"^AirflowNetwork vpc: given with vpc_id='vpc-0123456789abcdef0'",
+        ),
+        (
+            {
+                "mode": "existing",
+                "with_vpc": True,
+                "select": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            },
+            r"^AirflowNetwork vpc_subnets: got \[.*\]; MWAA needs exactly 2 private subnets in different "
+            r"availability zones; got 3$",
+        ),
+        (
+            {"mode": "existing", "select": ec2.SubnetSelection(one_per_az=True)},
+            r"^AirflowNetwork vpc_subnets: given without vpc",
+        ),
+    ],
+    ids=["vpc-with-nat", "vpc-and-id", "three-subnets", "selection-without-vpc"],
+)
+def test_an_existing_vpc_is_given_one_way(kwargs: dict, message: str) -> None:
+    stack = cdk.Stack(cdk.App(), "Net")
+    vpc = _existing_vpc(stack, subnets=3) if kwargs.pop("with_vpc", False) else None
+    select = kwargs.pop("select", None)
+    with pytest.raises(ValueError, match=message):
+        AirflowNetwork(stack, "Network", vpc=vpc, vpc_subnets=select, **kwargs)
+
+
+def test_flow_log_acknowledgments_make_sense_outside_this_repository(nat) -> None:
+    network, _ = nat
+    reasons = {
+        rule: reason
+        for construct in network.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry.data.items()
+    }
+    assert any(rule.endswith("CloudWatchLogGroupEncrypted") for rule in reasons)
+    for rule, reason in reasons.items():
+        assert not re.search(r"profile|cdk\.json|this (project|repository)", reason, re.I), (rule, reason)

@@ -6,7 +6,7 @@ Sources, in the order they were trusted:
   "Changing the Apache Airflow version"): the supported versions, their Python, the dates a
   version was added or retired, and the upgrade paths;
 - the MWAA container images (github.com/aws/amazon-mwaa-docker-images): the constraints each
-  image resolves requirements against, shipped under ``mwaa_constructs/data/constraints/``;
+  image resolves requirements against, shipped under ``mwaa_rules/data/constraints/``;
 - the CloudFormation resource AWS::MWAA::Environment: its ``AirflowVersion`` is a free string
   (pattern ``^[0-9a-z.]+$``) that MWAA itself validates. CloudFormation's *documentation* lists
   versions up to 3.2.1 and lags the service (cloudformation-coverage-roadmap#2517): a version

@@ -5,7 +5,7 @@ the file's constraint line and the image's own fixed packages. A file pip cannot
 only after a 10-30 minute environment update and its rollback. :func:`check_requirements`
 reads the file as pip would and compares it with the constraints of the environment's MWAA
 image, shipped as package data (``data/constraints/<version>/``, see
-:mod:`mwaa_constructs.versions`), so that the mistake stops ``cdk synth`` instead.
+:mod:`mwaa_rules.versions`), so that the mistake stops ``cdk synth`` instead.
 
 Two routes are accepted:
 
@@ -43,7 +43,7 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from mwaa_constructs import versions
+from mwaa_rules import versions
 
 #: Where MWAA extracts plugins.zip on every Airflow container.
 PLUGINS_PATH = "/usr/local/airflow/plugins"
@@ -117,7 +117,7 @@ def image_constraints(airflow_version: str) -> ImageConstraints | None:
     """The shipped constraints of the MWAA image of ``airflow_version`` (None when not shipped)."""
     if not versions.is_supported(airflow_version) or not versions.get(airflow_version).image_data:
         return None
-    folder = resources.files("mwaa_constructs") / "data" / "constraints" / airflow_version
+    folder = resources.files("mwaa_rules") / "data" / "constraints" / airflow_version
     pins = _read_pins((folder / "airflow_constraints.txt").read_text(encoding="utf-8"))
     essential = _read_pins((folder / "mwaa_essential_constraints.txt").read_text(encoding="utf-8"))
     pins.update(essential)

@@ -1,8 +1,10 @@
-"""The monthly cost estimate: prices applied, idle and max scale, unpriced regions and classes,
-templates with intrinsic functions, agreement of the profile and template paths, the CLI."""
+"""The monthly cost model: prices applied, idle and max scale, unpriced regions and classes,
+templates with intrinsic functions, the endpoints and alarms of the catalogues, agreement of the
+profile and template paths with synthesized templates, the one-line and table forms."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,12 +14,17 @@ from typing import Any
 
 import pytest
 
-from mwaa_ops import cost
+from mwaa_rules import cost
 from platform_config import load_profile, read_cdk_profiles
+from platform_config.profile import addon_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
-PRICES = json.loads((ROOT / "mwaa_ops" / "data" / "prices" / "us-east-1.json").read_text())
+PRICES = json.loads((ROOT / "mwaa_rules" / "data" / "prices" / "us-east-1.json").read_text())
 SHIPPED = read_cdk_profiles(ROOT / "cdk.json")
+# The platform of each shipped profile: every add-on off. What an add-on's stack costs is tested
+# with the add-on (tests/sample/test_addon.py for the sample).
+ADDONS_OFF = {manifest.enabled_by: False for manifest in addon_manifests(ROOT)}
+PLATFORM = {name: {**settings, **ADDONS_OFF} for name, settings in SHIPPED.items()}
 
 
 def _profile(name: str, **settings: Any):
@@ -37,14 +44,15 @@ def test_price_table_names_region_date_and_sources() -> None:
     assert PRICES["hours_per_month"] == 730
     assert len(PRICES["date"]) == 10 and PRICES["date"][4] == "-" == PRICES["date"][7]
     assert PRICES["sources"] and all(u.startswith("https://aws.amazon.com/") for u in PRICES["sources"])
-    # Every class the profile model accepts is either priced or explicitly unpriced with a reason.
-    from mwaa_constructs import rules
+    # Every class the profile model accepts is either priced or explicitly unpriced with a reason
+    # (every table: tests/rules/test_prices.py).
+    from mwaa_rules import rules
 
     classes = PRICES["mwaa"]["classes"]
-    unpriced = PRICES["mwaa"]["unpriced_classes"]
+    unpriced = {path.removeprefix("mwaa/classes/") for path in PRICES["missing"]}
     assert set(classes) | set(unpriced) == set(rules.ENVIRONMENT_CLASSES)
     assert not set(classes) & set(unpriced)
-    assert cost.price_regions() == ["us-east-1"]
+    assert "us-east-1" in cost.price_regions()
 
 
 # ---- prices applied ---------------------------------------------------------------------------
@@ -96,19 +104,16 @@ def test_every_component_is_quantity_times_the_table_price() -> None:
 
 def test_shipped_profiles_cost_what_the_hand_computed_sums_say() -> None:
     # Written out so that a wrong formula fails even if it is applied to the table consistently.
-    dev = cost.estimate_profile(load_profile(SHIPPED, "dev"))
-    # mw1.small 0.49 + 1 NAT gateway 0.045 + its IPv4 address 0.005, 730 h; the sample's two
-    # secrets (Redshift admin, movielens_http connection) 0.40 each; 10 alarms at 0.10; the
-    # dashboard 3.00.
-    assert dev.monthly_idle == pytest.approx(
-        730 * (0.49 + 0.045 + 0.005) + 2 * 0.40 + 10 * 0.10 + 3.00
-    )  # 399.00
+    dev = cost.estimate_profile(load_profile(PLATFORM, "dev"))
+    # mw1.small 0.49 + 1 NAT gateway 0.045 + its IPv4 address 0.005, 730 h; 10 alarms at 0.10;
+    # the dashboard 3.00.
+    assert dev.monthly_idle == pytest.approx(730 * (0.49 + 0.045 + 0.005) + 10 * 0.10 + 3.00)  # 398.20
     # max_workers 2: one additional mw1.small worker at 0.055.
     assert dev.monthly_full == pytest.approx(
-        730 * (0.49 + 0.055 + 0.045 + 0.005) + 2 * 0.40 + 10 * 0.10 + 3.00
-    )  # 439.15
+        730 * (0.49 + 0.055 + 0.045 + 0.005) + 10 * 0.10 + 3.00
+    )  # 438.35
 
-    prod = cost.estimate_profile(load_profile(SHIPPED, "prod"))
+    prod = cost.estimate_profile(load_profile(PLATFORM, "prod"))
     # mw1.medium 0.74, min_workers 2 (1 additional at 0.11), 2 NAT gateways and IPv4, 1 key at
     # 1.00, 10 alarms at 0.10, the dashboard 3.00.
     assert prod.monthly_idle == pytest.approx(
@@ -160,7 +165,8 @@ def test_region_without_price_table_gives_quantities_and_no_amounts() -> None:
     assert _component(estimate, "NAT gateways").quantity_idle == 2
     assert all(c.unit_price is c.monthly_idle is c.monthly_full is None for c in estimate.components)
     assert estimate.notes[0] == (
-        "no price table for region eu-west-1 (tables: us-east-1): quantities only, no amounts"
+        "no price table for region eu-west-1 (nearest priced region: us-east-1; tables: "
+        f"{', '.join(cost.price_regions())}): quantities only, no amounts"
     )
     assert cost.summary_line(estimate) == f"cost: not estimated ({estimate.notes[0]})"
     text = cost.format_estimate(estimate)
@@ -276,11 +282,7 @@ def test_templates_count_each_billed_resource() -> None:
     assert any("costs $0 idle" in note for note in estimate.notes)
 
 
-def test_isolated_endpoint_count_mirrors_the_network_construct() -> None:
-    from mwaa_constructs import network
-
-    assert len(network.ISOLATED_INTERFACE_ENDPOINTS) == cost.ISOLATED_INTERFACE_ENDPOINTS
-    assert len(network.SECRETS_MANAGER_ENDPOINT) == cost.SECRETS_MANAGER_ENDPOINTS
+def test_isolated_profiles_count_their_endpoints_in_both_zones() -> None:
     footprint = cost.footprint_from_profile(_profile("iso", network={"mode": "isolated"}))
     # The secrets backend is on by default: Secrets Manager's endpoint as well.
     assert (footprint.interface_endpoint_azs, footprint.nat_gateways) == (10 * 2, 0)
@@ -298,7 +300,8 @@ AGREEMENT_PROFILES = {
     "isolated": {
         **SHIPPED["prod"],
         "environment_name": "mwaa-iso",
-        "network": {"mode": "isolated", "vpc_cidr": "10.194.0.0/16"},  # every profile its own range
+        # Every profile its own range: outside 10.0.0.0/8, where `make new-team` gives teams theirs.
+        "network": {"mode": "isolated", "vpc_cidr": "172.16.0.0/16"},
     },
 }
 
@@ -349,126 +352,44 @@ def test_profile_and_templates_give_the_same_estimate(synthesized, name: str) ->
     )
 
 
+# The platform builds no secret and no Redshift workgroup: only an add-on's stack does.
+ADDON_ONLY_PARTS = {"secrets", "redshift_serverless_workgroups"}
+
+
 def test_agreement_covers_every_footprint_part(synthesized) -> None:
-    # Guards the agreement test itself: each part appears in some synthesized profile.
+    # Guards the agreement test itself: each part appears in some synthesized profile, those of
+    # add-ons wherever an add-on of the repository builds them (a shipped profile enables each).
     footprints = [cost.footprint_from_templates(t) for t in synthesized.values()]
-    for part in ("nat_gateways", "public_ipv4_addresses", "interface_endpoint_azs", "kms_keys", "secrets"):
+    built_by_addons = {part for m in addon_manifests(ROOT) for part, count in m.footprint.items() if count}
+    assert set(cost.COUNTED_PARTS) == {f.name for f in dataclasses.fields(cost.Footprint)} - {
+        "environments",
+        "notes",
+    }
+    for part in cost.COUNTED_PARTS:
+        if part in ADDON_ONLY_PARTS and part not in built_by_addons:
+            continue  # nothing in this repository builds it
         assert any(getattr(f, part) for f in footprints), part
-    assert any(f.redshift_serverless_workgroups for f in footprints)
 
 
-# ---- output and command line ------------------------------------------------------------------
+# ---- output -----------------------------------------------------------------------------------
+
+
+def test_quick_start_is_priced_as_the_user_guide_sets_it_up() -> None:
+    # mw1.small 0.49 + 2 NAT gateways 0.045 + 2 IPv4 addresses 0.005, 730 h; one worker, no scaling.
+    quick = cost.price_footprint(cost.quick_start_footprint(), region="us-east-1", name="MWAA quick start")
+    assert quick.monthly_idle == pytest.approx(730 * (0.49 + 2 * 0.045 + 2 * 0.005))  # 430.70
+    assert quick.monthly_full == quick.monthly_idle
 
 
 def test_summary_line_and_table() -> None:
-    estimate = cost.estimate_profile(load_profile(SHIPPED, "dev"))
+    estimate = cost.estimate_profile(load_profile(PLATFORM, "dev"))
     assert cost.summary_line(estimate) == (
-        f"cost: ~$399/month idle, ~$439/month at max scale (us-east-1 list prices of {PRICES['date']})"
+        f"cost: ~$398/month idle, ~$438/month at max scale (us-east-1 list prices of {PRICES['date']})"
     )
     text = cost.format_estimate(estimate)
     lines = text.splitlines()
     assert lines[0] == f"profile dev: monthly estimate, USD, us-east-1 list prices of {PRICES['date']}"
     total = next(line for line in lines if line.strip().startswith("total"))
-    assert total.split()[1:] == ["399.00", "439.15"]
+    assert total.split()[1:] == ["398.20", "438.35"]
     workers = next(line for line in lines if "additional workers" in line)
     assert workers.split()[2:] == ["hour", "0-1", "0.055", "0.00", "40.15"]
-
-
-def test_cli_json_of_several_profiles(capsys) -> None:
-    assert cost.main(["--profile", "dev,prod", "--json", "--cdk-json", str(ROOT / "cdk.json")]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert [e["name"] for e in out] == ["profile dev", "profile prod"]
-    assert [(e["monthly_idle"], e["monthly_full"]) for e in out] == [(399.0, 439.15), (698.5, 1381.05)]
-    assert out[1]["components"][0] == {
-        "name": "MWAA mwaa-prod (mw1.medium)",
-        "unit": "hour",
-        "quantity_idle": 1,
-        "quantity_full": 1,
-        "unit_price": 0.74,
-        "monthly_idle": 540.2,
-        "monthly_full": 540.2,
-    }
-    assert out[0]["prices_sources"] == PRICES["sources"]
-    assert out[1]["footprint"] == {
-        "environments": [
-            {
-                "name": "mwaa-prod",
-                "environment_class": "mw1.medium",
-                "min_workers": 2,
-                "max_workers": 10,
-                "schedulers": 2,
-                "min_webservers": 2,
-                "max_webservers": 3,
-            }
-        ],
-        "nat_gateways": 2,
-        "public_ipv4_addresses": 2,
-        "interface_endpoint_azs": 0,
-        "kms_keys": 1,
-        "secrets": 0,
-        "alarms": 10,
-        "dashboards": 1,
-        "redshift_serverless_workgroups": 0,
-    }
-
-
-def test_cli_without_profile_estimates_every_profile_and_the_quick_start(capsys) -> None:
-    assert cost.main(["--quick-start", "--cdk-json", str(ROOT / "cdk.json")]) == 0
-    out = capsys.readouterr().out
-    titles = [line for line in out.splitlines() if line and not line.startswith(" ")]
-    assert [t.split(":")[0] for t in titles] == [*(f"profile {n}" for n in SHIPPED), "MWAA quick start"]
-    # mw1.small 0.49 + 2 NAT gateways 0.045 + 2 IPv4 addresses 0.005, 730 h; one worker, no scaling.
-    quick = cost.price_footprint(cost.quick_start_footprint(), region="us-east-1")
-    assert quick.monthly_idle == pytest.approx(730 * (0.49 + 2 * 0.045 + 2 * 0.005))  # 430.70
-    assert quick.monthly_full == quick.monthly_idle
-
-
-def test_cli_region_without_prices_and_unknown_profile(capsys) -> None:
-    cdk_json = str(ROOT / "cdk.json")
-    assert cost.main(["--profile", "dev", "--region", "eu-west-1", "--json", "--cdk-json", cdk_json]) == 0
-    (out,) = json.loads(capsys.readouterr().out)
-    assert (out["priced"], out["monthly_idle"], out["region"]) == (False, None, "eu-west-1")
-
-    assert cost.main(["--profile", "staging", "--cdk-json", cdk_json]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err == (
-        "error: profile 'staging' is invalid:\n"
-        "  - profile 'staging' not found in cdk.json; profiles there: 'dev', 'prod'\n"
-    )
-
-
-def test_module_entry_point_and_make_target_run_without_aws_cdk_lib() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import sys, mwaa_ops.cost; print('aws_cdk' in sys.modules)"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == "False"
-    result = subprocess.run(
-        [sys.executable, "-m", "mwaa_ops.cost", "--profile", "prod"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0 and result.stdout.startswith("profile prod: monthly estimate")
-
-
-@pytest.mark.parametrize(
-    ("arguments", "expected"),
-    [
-        ([], "python -m mwaa_ops.cost"),
-        (["PROFILE=dev,prod"], "python -m mwaa_ops.cost --profile dev,prod"),
-    ],
-)
-def test_make_cost_passes_profile_only_when_given(arguments: list[str], expected: str) -> None:
-    # A make of its own: not the variables or directory messages of a `make test` around it.
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "cost", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    assert result.stdout.splitlines()[-1].strip() == expected

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mwaa_constructs import rules, versions
-from mwaa_constructs.versions import UpgradePath, upgrade_path
+from mwaa_rules import rules, versions
+from mwaa_rules.versions import UpgradePath, upgrade_path
 
 
 def test_the_table_lists_what_mwaa_offers_with_python_and_constraints() -> None:

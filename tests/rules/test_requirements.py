@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mwaa_constructs import versions
-from mwaa_constructs.requirements import (
+from mwaa_rules import versions
+from mwaa_rules.requirements import (
     PLUGINS_PATH,
     CheckedRequirements,
     RequirementsError,
