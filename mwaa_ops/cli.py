@@ -10,6 +10,7 @@ Everything outside the process (AWS clients, clock, sleep, output streams) comes
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -23,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mwaa_ops.airflow_api import AirflowApi, Backoff, RunFailed
 from mwaa_ops.aws import AwsClients, AwsSettings
+from mwaa_ops.dr import cli as dr_cli
 from mwaa_ops.environment import (
     STABLE,
     EnvironmentStatus,
@@ -46,11 +48,15 @@ finding the environment:
   AWS credentials, region and endpoints come from the standard AWS chain (AWS_PROFILE,
   AWS_REGION, AWS_ENDPOINT_URL_MWAA, ...); --aws-profile selects an AWS named profile, and the
   region is --region, else the cdk.json profile's `region`, else the AWS chain's.
+  `cost` and `review` take their own options after the command name (`mwaa-ops cost --help`);
+  their --profile NAME[,NAME...] also names cdk.json profiles, and neither calls AWS.
 
-exit codes:
+exit codes: the same for every command, cost and review included
   0    success
-  1    a check failed: environment update or DAG run failed, smoke check failed, no task logs
-  2    usage or configuration error: arguments, cdk.json, profile
+  1    a check failed: environment update or DAG run failed, smoke check failed, no task logs;
+       review: an environment verdict reached --fail-on
+  2    usage or configuration error: arguments, cdk.json, profile; review: not run from a
+       checkout, unknown git ref, a synth that failed
   3    AWS error: no credentials or region, access denied, stack or environment not found,
        Airflow REST API error
   4    timeout: a wait ended before the outcome was known
@@ -340,6 +346,53 @@ def _wait_for_run(ctx: Context, api: AirflowApi, dag_id: str, run_id: str) -> di
     )
 
 
+def run_cost(argv: Sequence[str], runtime: Runtime) -> int:
+    """``mwaa-ops cost``: the cost estimate's own command line (``python -m mwaa_ops.cost``)."""
+    from mwaa_ops import cost
+
+    return cost.main(list(argv))
+
+
+def run_review(argv: Sequence[str], runtime: Runtime) -> int:
+    """``mwaa-ops review``: the change review of this repository (``python -m tools.review``).
+
+    It synthesizes two commits of the repository, so it runs from the top folder of a checkout,
+    whose ``tools/review`` it imports; an installed wheel has no such folder."""
+    root = Path.cwd()
+    if not (root / "tools" / "review" / "__init__.py").is_file() or not (root / "cdk.json").is_file():
+        print(
+            f"{PROG}: error: review compares commits of the mwaa-platform repository: run it from "
+            "the top folder of a checkout (where cdk.json and tools/review/ are)",
+            file=runtime.stderr,
+        )
+        return int(ExitCode.USAGE)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    review_cli = importlib.import_module("tools.review.cli")
+    return int(review_cli.main(list(argv), prog=f"{PROG} review"))
+
+
+def run_serverless(argv: Sequence[str], runtime: Runtime) -> int:
+    """``mwaa-ops serverless``: Amazon MWAA Serverless workflows (:mod:`mwaa_ops.serverless`), which
+    have no environment or platform stack to resolve, hence their own options."""
+    from mwaa_ops import serverless
+
+    return serverless.main(argv, runtime=runtime)
+
+
+DELEGATED: dict[str, Callable[[Sequence[str], Runtime], int]] = {
+    "cost": run_cost,
+    "review": run_review,
+    "serverless": run_serverless,
+}
+DELEGATED_HELP = {
+    "cost": "monthly cost estimate of cdk.json profiles, before deploy; no AWS call (mwaa-ops cost --help)",
+    "review": "offline change review of the working tree against a git ref, from a checkout of this "
+    "repository (mwaa-ops review --help)",
+    "serverless": "Amazon MWAA Serverless workflows: list, run [--wait], status, tasks, logs "
+    "(mwaa-ops serverless --help)",
+}
+
 COMMANDS: dict[str, Callable[[Context], Result]] = {
     "status": cmd_status,
     "wait": cmd_wait,
@@ -349,6 +402,8 @@ COMMANDS: dict[str, Callable[[Context], Result]] = {
     "logs": cmd_logs,
     "login": cmd_login,
     "smoke": cmd_smoke,
+    "backup": dr_cli.cmd_backup,
+    "restore": dr_cli.cmd_restore,
 }
 
 
@@ -439,6 +494,13 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = command("smoke", "post-deploy check: AVAILABLE, no import errors, optionally one successful run")
     smoke.add_argument("--dag", metavar="DAG_ID", help="also trigger this DAG and require the run to succeed")
     _wait_options(smoke, interval=15.0)
+    dr_cli.add_parsers(command)
+
+    for name, help_text in DELEGATED_HELP.items():
+        # Listed here for --help; main() hands their arguments over untouched. A prefix no
+        # option uses lets the remainder hold options too.
+        delegated = sub.add_parser(name, help=help_text, add_help=False, prefix_chars="\0")
+        delegated.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -602,7 +664,20 @@ def _emit_error(error: OpsError, *, json_mode: bool, runtime: Runtime) -> int:
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Run one command and return its exit code (the console script exits with it)."""
     runtime = runtime or Runtime()
-    args = parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in DELEGATED:
+        try:
+            return DELEGATED[arguments[0]](arguments[1:], runtime)
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=runtime.stderr)
+            return 130
+    args = parse_args(arguments)
+    if args.command in DELEGATED:  # common options before the command name
+        return _emit_error(
+            UsageError(f"give the options of {args.command} after its name: {PROG} {args.command} --help"),
+            json_mode=False,
+            runtime=runtime,
+        )
     try:
         clients, target = resolve(args, runtime)
         result = COMMANDS[args.command](Context(args=args, runtime=runtime, clients=clients, target=target))

@@ -72,10 +72,16 @@ class WaitTimeout(OpsError):
 
 
 # IAM action prefix of each boto3 service name used here.
-_IAM_PREFIX = {"mwaa": "airflow", "cloudformation": "cloudformation", "logs": "logs"}
+_IAM_PREFIX = {
+    "mwaa": "airflow",
+    "mwaa-serverless": "airflow-serverless",
+    "cloudformation": "cloudformation",
+    "logs": "logs",
+}
 
 # How to obtain the permission each operation needs. The grant_* methods belong to
-# mwaa_constructs.AirflowEnvironment; the access.* keys are the profile settings that call them.
+# mwaa_constructs.AirflowEnvironment (grant_start_run to ServerlessWorkflow); the access.* keys
+# are the profile settings that call them.
 _GRANT_HINTS = {
     "CreateWebLoginToken": "grant it with AirflowEnvironment.grant_web_login() or the profile setting "
     "access.web_login",
@@ -85,6 +91,7 @@ _GRANT_HINTS = {
     "GetEnvironment": "allow airflow:GetEnvironment on the environment's ARN",
     "FilterLogEvents": "allow logs:FilterLogEvents on the environment's Task log group",
     "DescribeStacks": "allow cloudformation:DescribeStacks on the platform stack",
+    "StartWorkflowRun": "grant it with ServerlessWorkflow.grant_start_run()",
 }
 
 _NO_CREDENTIALS = (
@@ -99,12 +106,16 @@ def iam_action(service: str, operation: str) -> str:
     return f"{_IAM_PREFIX.get(service, service)}:{operation}"
 
 
-def translate_botocore_error(error: Exception, *, service: str, target: str) -> OpsError:
+def translate_botocore_error(
+    error: Exception, *, service: str, target: str, hint: str | None = None
+) -> OpsError:
     """A short, actionable :class:`OpsError` for an exception raised by a boto3 call.
 
     ``target`` names what was called (an environment, a stack, a log group) so that the
-    message says which resource AWS refused. Errors that are not botocore's are returned as a
-    generic AWS error rather than re-raised, so that no traceback reaches the terminal."""
+    message says which resource AWS refused; ``hint``, when given, replaces the table's advice
+    on an access denial (the caller knows the resource better). Errors that are not botocore's
+    are returned as a generic AWS error rather than re-raised, so that no traceback reaches the
+    terminal."""
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return AwsError(_NO_CREDENTIALS, code="NoCredentials")
     if isinstance(error, NoRegionError):
@@ -124,7 +135,7 @@ def translate_botocore_error(error: Exception, *, service: str, target: str) -> 
     operation = error.operation_name
     if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
         action = iam_action(service, operation)
-        hint = _GRANT_HINTS.get(operation, f"allow {action}")
+        hint = hint or _GRANT_HINTS.get(operation, f"allow {action}")
         return AwsError(
             f"access denied: {action} on {target} is not allowed for these credentials; {hint}",
             code=code,

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mwaa_ops import review as rv
+from tools.review import render, synth, verdicts
+from tools.review.cli import default_estimator
+from tools.review.model import ProfileReview, Review, StackTemplate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 _NOT_COPIED = {".git", ".venv", "node_modules", "cdk.out", "tests", "bench", "docs", "bench-results"}
 
 GRANT = """
@@ -44,7 +46,8 @@ def _copy_repository(target: Path) -> Path:
         ignore=lambda folder, names: [
             n
             for n in names
-            if (Path(folder) == ROOT and n in _NOT_COPIED) or n in ("__pycache__", ".pytest_cache")
+            if (Path(folder) == ROOT and (n in _NOT_COPIED or n.startswith(".venv")))
+            or n in ("__pycache__", ".pytest_cache")
         ],
     )
     (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
@@ -52,13 +55,9 @@ def _copy_repository(target: Path) -> Path:
 
 
 def _edit_dag(root: Path) -> None:
-    """Appends a comment to the first DAG file of the copy (wherever the deployed DAGs live)."""
-    dags = sorted(
-        path
-        for path in root.rglob("*dag*.py")
-        if "node_modules" not in path.parts and "from airflow" in path.read_text(errors="replace")
-    )
-    assert dags, "no DAG file found in the copy"
+    """Appends a comment to the first DAG file of the copy's default DAG folder (dags/)."""
+    dags = sorted(path for path in (root / "dags").rglob("*.py") if "from airflow" in path.read_text())
+    assert dags, "no DAG file found in the copy's dags/"
     dags[0].write_text(dags[0].read_text() + "\n# edited\n")
 
 
@@ -94,25 +93,25 @@ VARIANTS: dict[str, Callable[[Path], None]] = {
 
 
 @pytest.fixture(scope="module")
-def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[rv.StackTemplate]]:
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[StackTemplate]]:
     """Every variant synthesized with profile dev, three at a time."""
     scratch = tmp_path_factory.mktemp("review")
 
-    def build(name: str) -> list[rv.StackTemplate]:
+    def build(name: str) -> list[StackTemplate]:
         root = _copy_repository(scratch / name)
         VARIANTS[name](root)
-        return rv.synthesize(root, "dev", scratch / f"{name}.out")
+        return synth.synthesize(root, "dev", scratch / f"{name}.out")
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(zip(VARIANTS, pool.map(build, VARIANTS), strict=True))
 
 
-def _review(assemblies, variant: str) -> rv.ProfileReview:
-    return rv.review_profile("dev", assemblies["base"], assemblies[variant])
+def _review(assemblies, variant: str) -> ProfileReview:
+    return verdicts.review_profile("dev", assemblies["base"], assemblies[variant])
 
 
 def test_the_same_sources_give_no_change(assemblies) -> None:
-    profile = rv.review_profile("dev", assemblies["base"], assemblies["base"])
+    profile = verdicts.review_profile("dev", assemblies["base"], assemblies["base"])
     assert [e.verdict for e in profile.environments] == ["none"]
     assert not any(s.changed for s in profile.stacks)
 
@@ -120,9 +119,9 @@ def test_the_same_sources_give_no_change(assemblies) -> None:
 def test_a_dag_edit_needs_no_environment_update(assemblies) -> None:
     profile = _review(assemblies, "dag")
     assert [(e.name, e.verdict) for e in profile.environments] == [("mwaa-dev", "none")]
-    changes = [change for stack in profile.stacks for change in stack.resources]
-    assert [(c.type, c.paths) for c in changes] == [
-        ("Custom::CDKBucketDeployment", ("Properties.SourceObjectKeys[0]",))
+    resources = [resource for stack in profile.stacks for resource in stack.diff.resources]
+    assert [(r.type, r.impact, [c.where for c in r.changes]) for r in resources] == [
+        ("Custom::CDKBucketDeployment", "WILL_UPDATE", ["SourceObjectKeys[0]"])
     ]
 
 
@@ -131,9 +130,9 @@ def test_a_plugins_change_is_an_environment_update(assemblies) -> None:
     (verdict,) = profile.environments
     assert verdict.verdict == "update"
     (reason,) = verdict.reasons
-    assert reason.startswith("Properties.PluginsS3ObjectVersion changes on deploy: ArtifactsPluginsVersion")
+    assert reason.startswith("PluginsS3ObjectVersion changes on deploy: ArtifactsPluginsVersion")
     assert "WorkerReplacementStrategy unset" in verdict.advice  # dev leaves it to MWAA
-    types = {c.type for stack in profile.stacks for c in stack.resources}
+    types = {r.type for stack in profile.stacks for r in stack.diff.resources if r.changes}
     assert types == {"Custom::CDKBucketDeployment", "Custom::AWS"}
 
 
@@ -141,40 +140,48 @@ def test_a_renamed_environment_is_a_replacement(assemblies) -> None:
     profile = _review(assemblies, "rename")
     (verdict,) = [e for e in profile.environments if e.logical_id.startswith("Environment")]
     assert (verdict.name, verdict.verdict) == ("mwaa-dev2", "replacement")
-    assert "Properties.Name changed" in verdict.reasons
+    assert "Name: mwaa-dev → mwaa-dev2" in verdict.reasons
     assert "empty metadata database" in verdict.advice
-    assert rv.Review("base", "head", [profile]).reaches("replacement")
-    markdown = rv.to_markdown(rv.Review("base", "head", [profile]))
+    assert Review("base", "head", [profile]).reaches("replacement")
+    markdown = render.to_markdown(Review("base", "head", [profile]))
     assert "**Environment `mwaa-dev2`** (mwaa-dev2-platform): **replacement**" in markdown
 
 
 def test_an_added_grant_shows_the_statement(assemblies) -> None:
     profile = _review(assemblies, "grant")
     assert [e.verdict for e in profile.environments] == ["none"]  # the role's policy is its own resource
-    statements = [s for stack in profile.stacks for s in stack.statements]
-    assert [(s.change, s.type, s.effect, s.actions, s.resources) for s in statements] == [
-        (
-            "added",
-            # The execution role's statements live in its customer managed policy (ManagedPolicyRole).
-            "AWS::IAM::ManagedPolicy",
-            "Allow",
-            ("sqs:SendMessage",),
-            ("arn:aws:sqs:eu-west-1:111122223333:extra",),
-        )
+    statements = [s for stack in profile.stacks for s in stack.diff.statements]
+    assert [(s.change, s.effect, s.actions, s.resources) for s in statements] == [
+        ("added", "Allow", ("sqs:SendMessage",), ("arn:aws:sqs:eu-west-1:111122223333:extra",))
     ]
-    markdown = rv.to_markdown(rv.Review("base", "head", [profile]))
+    # The execution role's statements live in its customer managed policy, attached to the role.
+    assert statements[0].principals and all(p.startswith("AWS:${") for p in statements[0].principals)
+    markdown = render.to_markdown(Review("base", "head", [profile]))
     assert "**Allow** sqs:SendMessage on arn:aws:sqs:eu-west-1:111122223333:extra" in markdown
 
 
 def test_more_workers_is_an_update_priced_by_the_cost_estimate(assemblies) -> None:
-    profile = rv.review_profile(
-        "dev", assemblies["base"], assemblies["workers"], estimator=rv.default_estimator()
+    profile = verdicts.review_profile(
+        "dev", assemblies["base"], assemblies["workers"], estimator=default_estimator()
     )
     (verdict,) = profile.environments
     assert verdict.verdict == "update"
-    assert "Properties.MaxWorkers" in " ".join(verdict.reasons)
+    assert "MaxWorkers: 2 → 4" in verdict.reasons
     cost = profile.cost
     assert cost is not None and cost.priced
+    assert None not in (cost.base_full, cost.head_full, cost.base_idle, cost.head_idle)
     # Two more mw1.small workers at full scale (us-east-1: 0.055 an hour, 730 hours); idle as before.
     assert cost.head_full - cost.base_full == pytest.approx(2 * 0.055 * 730)
     assert cost.head_idle == pytest.approx(cost.base_idle)
+
+
+def test_a_new_profile_is_summarised_with_its_listing_folded(assemblies) -> None:
+    profile = verdicts.review_profile("dev", [], assemblies["base"], estimator=default_estimator())
+    assert profile.status == "new" and [e.verdict for e in profile.environments] == ["added"]
+    markdown = render.to_markdown(Review("base", "head", [profile]))
+    summary = markdown.split("<details>", 1)[0]
+    total = sum(sum(s.resource_types.values()) for s in profile.stacks)
+    assert f"- {len(profile.stacks)} stacks, {total} resources" in summary
+    assert "AWS::MWAA::Environment" not in summary.split("**added**", 1)[1].split("####", 1)[0]
+    assert "| add |" not in summary and markdown.count("<details>") == len(profile.stacks)
+    assert "idle – → $" in summary  # priced from nothing
