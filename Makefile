@@ -11,33 +11,38 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: synth test lint format diff deploy review bench cost clean dag-test check-dags
 
-## synth: set up, synthesize every stack of PROFILE (default dev; several: PROFILE=dev,prod) into
-## cdk.out/, print a summary. cdk.json is read first, so that a syntax error points at its line.
+## synth: set up, synthesize every stack of PROFILE (default dev; several: PROFILE=dev,prod; every
+## profile of cdk.json: PROFILE=all) into cdk.out/, print a summary. cdk.json is read first, so that
+## a syntax error points at its line; a DAG file of the profiles that does not compile fails it.
 synth: $(VENV)/.app-installed node_modules/.installed
 	@python -m platform_config cdk.json
-	$(CDK) synth --quiet -c profile=$(PROFILE)
+	$(CDK) synth --quiet -c profile=$(if $(filter all,$(PROFILE)),$$(python -m tools.workflows profiles),$(PROFILE))
 
 ## test: set up, then lint, format check and the whole test suite (one pytest worker per core)
 test: $(VENV)/.dev-installed node_modules/.installed
 	ruff check .
 	ruff format --check .
+	lint-imports --no-logo --no-cache
 	python -m pytest -n auto
 
 ## diff / deploy: for an AWS account (credentials in the environment), PROFILE=dev|prod|...
+## deploy imports every DAG of PROFILE first (check-dags) and stops before any stack changes.
 diff: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) diff --all -c profile=$(PROFILE)
 
 # With CI=true (set by GitHub Actions and CodeBuild): no approval prompt, outputs to a file.
 DEPLOY_CI_FLAGS := $(if $(filter true,$(CI)),--require-approval never --outputs-file cdk-outputs-$(PROFILE).json)
 
-deploy: $(VENV)/.app-installed node_modules/.installed
+deploy: $(VENV)/.dev-installed node_modules/.installed
+	python -m tools.check_dags --profile "$(PROFILE)"
 	$(CDK) deploy --all -c profile=$(PROFILE) $(DEPLOY_CI_FLAGS)
 
-## review: offline change report, BASE (a git ref) against the working tree, for every profile
-##         (or PROFILE=dev,prod); FORMAT=markdown|json, FAIL_ON=update|replacement, OUTPUT=file
+## review: offline change report, BASE (a git ref) against the working tree, for every profile of
+##         either side's cdk.json (or PROFILE=dev,prod); FORMAT=markdown|json,
+##         FAIL_ON=update|replacement, OUTPUT=file. The CDK's diff engine runs from node_modules.
 review: $(VENV)/.dev-installed node_modules/.installed
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref> [PROFILE=dev,prod] [FORMAT=markdown|json] [FAIL_ON=update|replacement]" >&2; exit 2; }
-	python -m mwaa_ops.review --base "$(BASE)" --format $(or $(FORMAT),markdown) \
+	python -m tools.review --base "$(BASE)" --format $(or $(FORMAT),markdown) \
 		$(if $(filter-out file,$(origin PROFILE)),--profile "$(PROFILE)") \
 		$(if $(FAIL_ON),--fail-on $(FAIL_ON)) $(if $(OUTPUT),--output "$(OUTPUT)")
 
@@ -45,13 +50,23 @@ review: $(VENV)/.dev-installed node_modules/.installed
 bench: $(VENV)/.app-installed node_modules/.installed
 	python scripts/bench_synth.py
 
-## dag-test: run one DAG locally (airflow dags test, throw-away AIRFLOW_HOME): DAG=<dag_id> [PROFILE=dev]
+## dag-test: run one DAG locally, once, offline (AWS calls go to a local moto server), no retries, one
+##           line per task: DAG=<dag_id> [PROFILE=<profile>] [AWS=1: real AWS] [TIMEOUT=<seconds>]
 dag-test: $(VENV)/.dev-installed
-	python -m tools.dag_test "$(DAG)" --profile $(PROFILE)
+	python -m tools.dag_test "$(DAG)"$(if $(filter-out file,$(origin PROFILE)), --profile "$(PROFILE)")$(if $(AWS), --aws)$(if $(TIMEOUT), --timeout "$(TIMEOUT)")
 
-## check-dags: import every DAG folder of every profile (also part of make test)
+## check-dags: import every DAG folder of every profile, or of PROFILE (also part of make test)
 check-dags: $(VENV)/.dev-installed
-	python -m tools.check_dags
+	python -m tools.check_dags $(if $(filter-out file,$(origin PROFILE)),--profile "$(PROFILE)")
+
+## new-team: add a team by data: NAME=<name> [REGION=<region>] [OWNERS="@org/team ..."] writes its
+##           profile into cdk.json, a DAG folder with an example DAG and its test, a requirements
+##           file, CODEOWNERS lines; regenerates the deploy workflow and policies/ (docs/teams.md)
+.PHONY: new-team
+new-team: $(VENV)/.dev-installed node_modules/.installed
+	@test -n "$(NAME)" || { echo "usage: make new-team NAME=<name> [REGION=<region>] [OWNERS=@org/team]" >&2; exit 2; }
+	python -m tools.new_team "$(NAME)" $(if $(REGION),--region "$(REGION)") $(if $(OWNERS),--owners "$(OWNERS)")
+
 ## policies: regenerate policies/ (the CloudFormation execution policy for `cdk bootstrap`, one
 ##           operator policy per profile) from the synthesized templates and permissions/
 .PHONY: policies

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""CDK app: reads the selected profiles from cdk.json, builds their stacks, checks them with
-cdk-nag.
+"""CDK app: reads the selected profiles from cdk.json, builds their stacks (the platform, then
+the add-ons each profile enables), checks them with cdk-nag.
 
 npx cdk synth                       # profile "dev"
 npx cdk synth -c profile=prod
@@ -17,6 +17,7 @@ import aws_cdk as cdk
 from mwaa_constructs import ArtifactError
 from platform_config import ProfileError, load_profiles, synth_profiles
 from stacks import ProfileStacks, build_profile_stacks
+from stacks.addons import addon_problems
 from stacks.compliance import add_compliance_checks
 from stacks.layout import ROOT, print_summary
 
@@ -35,6 +36,8 @@ def build_app(app: cdk.App, *, cdk_json: Path = CDK_JSON) -> list[ProfileStacks]
         synth_profiles(cdk_json, app.node.try_get_context("profiles")),
         app.node.try_get_context("profile"),
         root=ROOT,
+        # The add-ons' own rules, reported with the profiles' other problems.
+        checks=[addon_problems],
     )
     built = [build_profile_stacks(app, profile) for profile in profiles]
     for profile_stacks in built:

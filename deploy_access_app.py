@@ -23,7 +23,8 @@ STACK_NAME = "mwaa-platform-deploy-access"
 def build_app(app: cdk.App) -> DeployAccessStack:
     # The CDK CLI passes cdk.json's context; an app built in-process without it reads cdk.json.
     profiles_context = app.node.try_get_context("profiles") or read_cdk_profiles(ROOT / "cdk.json")
-    settings = load_deploy_access(app.node.try_get_context, set(profiles_context))
+    # In cdk.json's order: one GitHub environment per profile by default, in that order.
+    settings = load_deploy_access(app.node.try_get_context, list(profiles_context))
     stack = DeployAccessStack(
         app,
         STACK_NAME,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,7 +165,9 @@ def load_deploy_access(
     context: Callable[[str], Any], known_profiles: Collection[str] | None = None
 ) -> DeployAccessSettings:
     """Settings from context: ``github_repository`` (required, OWNER/NAME), ``github_branch``
-    (``main``), ``github_environments`` (``dev,prod``), ``github_profiles`` (the profiles the
+    (``main``), ``github_environments`` (default: one per profile of ``known_profiles``, as
+    deploy.yml deploys each profile in the environment of its name; ``dev,prod`` without
+    ``known_profiles``), ``github_profiles`` (the profiles the
     workflows deploy, each one of ``known_profiles`` unless None; default: the GitHub
     environments that are profiles, as deploy.yml deploys profile X in environment X),
     ``cdk_qualifier`` (``hnb659fds``), ``github_oidc_provider_arn`` (import the account's
@@ -178,6 +180,7 @@ def load_deploy_access(
         "github_environments",
         _ENVIRONMENT,
         "GitHub environment names (letters, digits, '.', '_', '-')",
+        default=_in_order(known_profiles) if known_profiles else ("dev", "prod"),
     )
     if context("github_profiles") is not None:
         profiles = _profiles_setting(context, problems, "github_profiles", known_profiles)
@@ -253,11 +256,21 @@ def _repository_and_branch(
 
 
 def _names_setting(
-    context: Callable[[str], Any], problems: list[str], setting: str, pattern: re.Pattern[str], what: str
+    context: Callable[[str], Any],
+    problems: list[str],
+    setting: str,
+    pattern: re.Pattern[str],
+    what: str,
+    default: tuple[str, ...] = ("dev", "prod"),
 ) -> tuple[str, ...]:
-    """A comma-separated (or list) setting of names, default ``dev,prod``, each matching ``pattern``."""
+    """A comma-separated (or list) setting of names, default ``default``, each matching ``pattern``."""
     raw = context(setting)
-    return _check_names(problems, setting, _names(raw, ("dev", "prod")), raw, pattern, what)
+    return _check_names(problems, setting, _names(raw, default), raw, pattern, what)
+
+
+def _in_order(names: Collection[str]) -> tuple[str, ...]:
+    """``names`` in their order (cdk.json's), or sorted when they have none (a set)."""
+    return tuple(names) if isinstance(names, Sequence) else tuple(sorted(names))
 
 
 def _profiles_setting(

@@ -3,6 +3,13 @@
 A profile is parsed into :class:`Profile` before any construct exists. Every problem found is
 collected and reported together as a :class:`ProfileError` whose lines name the profile, the
 setting, the value received and what is allowed, so a bad profile never reaches CloudFormation.
+
+Each setting is declared once, in :mod:`platform_config.schema` (type, default, allowed values,
+documentation, what a change does to the environment): the reader takes the keys, types,
+defaults and single-value checks from there. What is written here by hand is what one value
+alone cannot say: rules across settings (most of them MWAA's, from :mod:`mwaa_rules`), the items
+of lists and maps, and the artifact paths on disk. The settings of add-ons come from their
+manifests (:mod:`platform_config.addons`).
 """
 
 from __future__ import annotations
@@ -16,7 +23,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from mwaa_constructs import rules, versions
+from mwaa_rules import rules, versions
+from mwaa_rules.compliance import COMPLIANCE_PACKS
+from platform_config import schema
+from platform_config.addons import DEFAULT_ROOT, AddonManifest, check_value, discover
+from platform_config.errors import ProfileError
+from platform_config.schema import choices as _choices
+from platform_config.schema import default as _default
+from platform_config.schema import show as _show
+
+__all__ = [
+    "COMPLIANCE_PACKS",
+    "DEFAULT_PROFILE",
+    "AccessSettings",
+    "AlarmSettings",
+    "ArtifactSettings",
+    "NetworkSettings",
+    "Profile",
+    "ProfileCheck",
+    "ProfileError",
+    "ProfilesError",
+    "RoleAccess",
+    "SecretsBackendSettings",
+    "WebserverAccessSettings",
+    "load_profile",
+    "load_profiles",
+    "read_cdk_profiles",
+    "stack_name_base",
+    "synth_profiles",
+]
 
 NetworkMode = Literal["nat", "isolated", "existing"]
 Encryption = Literal["customer_managed", "aws_owned"]
@@ -24,47 +59,20 @@ RemovalPolicyName = Literal["retain", "destroy"]
 
 DEFAULT_PROFILE = "dev"
 LOG_DISABLED = "DISABLED"
-COMPLIANCE_PACKS = ("nist-800-53-r5", "hipaa", "pci-dss-3.2.1")
-"""cdk-nag rule packs a profile may add to AwsSolutions, which always runs (``compliance``)."""
 
-_ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
-_REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# An IPv4 address or network as written in a profile (host bits may be set; checked after).
 _CIDR_PATTERN = re.compile(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?")
-_VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
-_SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
-_SECURITY_GROUP_ID_PATTERN = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
-_DAG_PATH_PATTERN = re.compile(r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$")
-_TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
-_TAG_VALUE_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{0,256}$")
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_SNS_TOPIC_ARN_PATTERN = re.compile(
-    r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$"
-)
-# S3 allows 50 tags on a bucket; CDK's BucketDeployments mark each destination prefix of the
-# DAG bucket with a tag of their own (dags/, plugins/, requirements/, startup/ and the sample
-# data plane's DAG configuration): 5 are kept free for them.
-_MAX_TAGS = 45
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be deployed. ``problems`` holds one line per invalid setting."""
-
-    def __init__(self, profile: str, problems: list[str]) -> None:
-        self.profile = profile
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"profile '{profile}' is invalid:\n{lines}")
 
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSettings:
     """Where the environment runs. See the README's configuration reference."""
 
-    mode: NetworkMode = "nat"
-    nat_gateways: int = 1
-    vpc_cidr: str = "10.192.0.0/16"
-    vpc_id: str | None = None
-    subnet_ids: tuple[str, ...] = ()
+    mode: NetworkMode = field(default=_default("network.mode"))
+    nat_gateways: int = field(default=_default("network.nat_gateways"))
+    vpc_cidr: str = field(default=_default("network.vpc_cidr"))
+    vpc_id: str | None = field(default=_default("network.vpc_id"))
+    subnet_ids: tuple[str, ...] = field(default=_default("network.subnet_ids"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,8 +83,8 @@ class WebserverAccessSettings:
     Empty (the default): only the environment itself, which is what MWAA's self-referencing
     group admits."""
 
-    cidrs: tuple[str, ...] = ()
-    security_groups: tuple[str, ...] = ()
+    cidrs: tuple[str, ...] = field(default=_default("webserver_access.cidrs"))
+    security_groups: tuple[str, ...] = field(default=_default("webserver_access.security_groups"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,28 +93,28 @@ class ArtifactSettings:
 
     ``None`` means "not deployed" (no plugins.zip, requirements file or startup script)."""
 
-    dags: str = "dags"
-    plugins: str | None = "runtime/plugins"
-    requirements: str | None = "runtime/mwaa-requirements.txt"
-    startup_script: str | None = "runtime/startup.sh"
+    dags: str = field(default=_default("artifacts.dags"))
+    plugins: str | None = field(default=_default("artifacts.plugins"))
+    requirements: str | None = field(default=_default("artifacts.requirements"))
+    startup_script: str | None = field(default=_default("artifacts.startup_script"))
 
 
 @dataclass(frozen=True, kw_only=True)
 class AlarmSettings:
     """The recommended CloudWatch alarms and where they notify. See the README's Observability."""
 
-    enabled: bool = True
-    email: tuple[str, ...] = ()
-    topic_arn: str | None = None
+    enabled: bool = field(default=_default("alarms.enabled"))
+    email: tuple[str, ...] = field(default=_default("alarms.email"))
+    topic_arn: str | None = field(default=_default("alarms.topic_arn"))
 
 
 @dataclass(frozen=True, kw_only=True)
 class SecretsBackendSettings:
     """Airflow's Secrets Manager backend: connections and variables under these prefixes."""
 
-    enabled: bool = True
-    connections_prefix: str = "airflow/connections"
-    variables_prefix: str = "airflow/variables"
+    enabled: bool = field(default=_default("secrets_backend.enabled"))
+    connections_prefix: str = field(default=_default("secrets_backend.connections_prefix"))
+    variables_prefix: str = field(default=_default("secrets_backend.variables_prefix"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +131,7 @@ class AccessSettings:
 
     web_login: tuple[RoleAccess, ...] = ()
     rest_api: tuple[RoleAccess, ...] = ()
-    cli: tuple[str, ...] = ()
+    cli: tuple[str, ...] = field(default=_default("access.cli"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,40 +139,43 @@ class Profile:
     """One validated deployment profile. Build it with :func:`load_profile`."""
 
     name: str
-    account: str | None = None
-    region: str | None = None
+    account: str | None = field(default=_default("account"))
+    region: str | None = field(default=_default("region"))
     environment_name: str
-    airflow_version: str = rules.DEFAULT_AIRFLOW_VERSION
+    airflow_version: str = field(default=_default("airflow_version"))
     # The version the deployed environment runs now, when it differs: checked against MWAA's
-    # in-place upgrade paths (mwaa_constructs.versions.upgrade_path).
-    upgrade_from: str | None = None
-    environment_class: str = "mw1.small"
-    min_workers: int = 1
+    # in-place upgrade paths (mwaa_rules.versions.upgrade_path).
+    upgrade_from: str | None = field(default=_default("upgrade_from"))
+    environment_class: str = field(default=_default("environment_class"))
+    min_workers: int = field(default=_default("min_workers"))
     max_workers: int
     schedulers: int
     min_webservers: int
     max_webservers: int
-    webserver_access_mode: str = "PRIVATE_ONLY"
+    webserver_access_mode: str = field(default=_default("webserver_access_mode"))
     webserver_access: WebserverAccessSettings = field(default_factory=WebserverAccessSettings)
-    endpoint_management: str = "SERVICE"
+    endpoint_management: str = field(default=_default("endpoint_management"))
     network: NetworkSettings = field(default_factory=NetworkSettings)
-    encryption: Encryption = "customer_managed"
+    encryption: Encryption = field(default=_default("encryption"))
     logging: Mapping[str, str | None]
-    log_retention_days: int = 30
+    log_retention_days: int = field(default=_default("log_retention_days"))
     airflow_configuration_options: Mapping[str, str] = field(default_factory=dict)
-    weekly_maintenance_window_start: str | None = None
-    worker_replacement_strategy: str | None = None
-    dag_s3_path: str = "dags"
-    noncurrent_version_expiration_days: int = 90
-    removal_policy: RemovalPolicyName = "retain"
-    termination_protection: bool = False
-    sample_data: bool = False
+    weekly_maintenance_window_start: str | None = field(default=_default("weekly_maintenance_window_start"))
+    worker_replacement_strategy: str | None = field(default=_default("worker_replacement_strategy"))
+    dag_s3_path: str = _default("dag_s3_path")
+    noncurrent_version_expiration_days: int = field(default=_default("noncurrent_version_expiration_days"))
+    removal_policy: RemovalPolicyName = field(default=_default("removal_policy"))
+    termination_protection: bool = field(default=_default("termination_protection"))
     artifacts: ArtifactSettings = field(default_factory=ArtifactSettings)
     tags: Mapping[str, str] = field(default_factory=dict)
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     secrets_backend: SecretsBackendSettings = field(default_factory=SecretsBackendSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
-    compliance: tuple[str, ...] = ()
+    compliance: tuple[str, ...] = field(default=_default("compliance"))
+    # The add-ons the profile was read with (their manifests) and their settings: add-on name ->
+    # setting key -> value, the manifest's default where the profile sets none.
+    addon_manifests: tuple[AddonManifest, ...] = ()
+    addons: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def platform_stack_name(self) -> str:
@@ -172,19 +183,39 @@ class Profile:
         return f"{stack_name_base(self.environment_name)}-platform"
 
     @property
-    def sample_data_stack_name(self) -> str:
-        """Name (and construct id) of the sample data plane's stack (with ``sample_data`` on)."""
-        return f"{stack_name_base(self.environment_name)}-sample-data"
+    def enabled_addons(self) -> tuple[AddonManifest, ...]:
+        """The add-ons this profile deploys: those whose ``enabled_by`` setting is on."""
+        return tuple(m for m in self.addon_manifests if self.addons[m.name][m.enabled_by] is True)
+
+    def addon_stack_name(self, manifest: AddonManifest) -> str:
+        """Name (and construct id) of an add-on's stack: ``<environment>-<stack_suffix>``."""
+        return f"{stack_name_base(self.environment_name)}-{manifest.stack_suffix}"
 
     @property
     def stack_names(self) -> tuple[str, ...]:
-        """Names of every stack this profile deploys."""
-        return (self.platform_stack_name, *((self.sample_data_stack_name,) if self.sample_data else ()))
+        """Names of every stack this profile deploys: the platform's, then each add-on's."""
+        return (self.platform_stack_name, *(self.addon_stack_name(m) for m in self.enabled_addons))
+
+    @property
+    def availability_zones(self) -> int:
+        """Zones a new VPC spans: MWAA's two, or more where an add-on the profile deploys needs them."""
+        return max([rules.ENVIRONMENT_SUBNETS, *(m.availability_zones for m in self.enabled_addons)])
+
+    @property
+    def addon_footprints(self) -> tuple[Mapping[str, int], ...]:
+        """What the stacks of the add-ons this profile deploys bill, as their manifests say
+        (read by the cost model, ``mwaa_rules.cost``)."""
+        return tuple(m.footprint for m in self.enabled_addons)
 
     @property
     def python_version(self) -> str:
         """Python of the MWAA image for this profile's Airflow version."""
         return rules.AIRFLOW_PYTHON_VERSIONS[self.airflow_version]
+
+
+ProfileCheck = Callable[[Profile], list[str]]
+"""A rule over a whole profile that the profile model cannot know, such as an add-on's own
+(``stacks/addons.py``): the problem lines it finds, in the form ``<setting>: got <value>; ...``."""
 
 
 def stack_name_base(environment_name: str) -> str:
@@ -194,44 +225,17 @@ def stack_name_base(environment_name: str) -> str:
     CloudFormation stack name may hold only letters, digits and '-', start with a letter and
     have at most 128 characters (CloudFormation API reference, CreateStack ``StackName``:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html).
-    The longest name derived here, 80 characters and ``-sample-data``, has 92. Names without
-    '_' keep their stacks. Two environment names that differ only in '_' against '-' map to
-    the same stacks: :func:`load_profiles` refuses such a pair."""
+    The longest name derived here, 80 characters, '-' and an add-on's stack suffix of at most
+    40 characters (platform_config.addons), has 121. Names without '_' keep their stacks. Two
+    environment names that differ only in '_' against '-' map to the same stacks:
+    :func:`load_profiles` refuses such a pair."""
     return environment_name.replace("_", "-")
 
 
-_TOP_LEVEL_KEYS = (
-    "account", "region", "environment_name", "airflow_version", "upgrade_from", "environment_class",
-    "min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers",
-    "webserver_access_mode", "webserver_access", "endpoint_management", "network", "encryption", "logging",
-    "log_retention_days", "airflow_configuration_options", "weekly_maintenance_window_start",
-    "worker_replacement_strategy", "dag_s3_path", "noncurrent_version_expiration_days",
-    "removal_policy", "termination_protection", "sample_data", "artifacts", "tags",
-    "alarms", "secrets_backend", "access", "compliance",
-)  # fmt: skip
-_NETWORK_KEYS = ("mode", "nat_gateways", "vpc_cidr", "vpc_id", "subnet_ids")
-_WEBSERVER_ACCESS_KEYS = ("cidrs", "security_groups")
-# Setting -> (may be null, expected kind).
-_ARTIFACT_KEYS: dict[str, tuple[bool, Literal["folder", "file"]]] = {
-    "dags": (False, "folder"),
-    "plugins": (True, "folder"),
-    "requirements": (True, "file"),
-    "startup_script": (True, "file"),
-}
-_ALARM_KEYS = ("enabled", "email", "topic_arn")
-_SECRETS_BACKEND_KEYS = ("enabled", "connections_prefix", "variables_prefix")
-_ACCESS_KEYS = ("web_login", "rest_api", "cli")
 _ROLE_ACCESS_KEYS = ("role_arn", "airflow_role")
+_UNSET: Any = object()
 
 T = TypeVar("T")
-
-
-def _show(value: object) -> str:
-    return repr(value) if not isinstance(value, str) else f"'{value}'"
-
-
-def _choices(values: Sequence[object]) -> str:
-    return ", ".join(_show(v) for v in values)
 
 
 def _did_you_mean(given: str, known: Sequence[str]) -> str:
@@ -276,6 +280,39 @@ class _Reader:
         if not ok(value):
             self.fail(setting, value, allowed)
 
+    def setting(self, key: str, raw: Mapping[str, Any], *, default: Any = _UNSET, check: bool = True) -> Any:
+        """The value of the declared setting ``key`` in ``raw`` (its section): of the declared
+        type (else the default, and a problem), the default where absent, ``None`` where the
+        setting may be null and is. With ``check``, a value is checked as declared."""
+        declared = schema.BY_KEY[key]
+        fallback = declared.default if default is _UNSET else default
+        if declared.nullable and declared.name in raw and raw[declared.name] is None:
+            return None
+        where = f"{declared.section}." if declared.section else ""
+        value = self.typed(raw, declared.name, declared.python_type, fallback, where)
+        if check and value is not None:
+            self.validate(key, value)
+        return value
+
+    def validate(self, key: str, value: Any) -> None:
+        """Check ``value`` as the declaration of ``key`` says."""
+        problem = schema.BY_KEY[key].problem(value)
+        if problem is not None:
+            self.fail(key, value, problem)
+
+    def section(self, key: str, raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The object of the declared section ``key`` in ``raw`` (``{}`` where absent), its
+        unknown keys reported; None, and a problem, when it is no object."""
+        declared = schema.BY_KEY[key]
+        given = raw.get(declared.name, {})
+        if not isinstance(given, Mapping):
+            self.fail(key, given, declared.allowed)
+            return None
+        known = schema.keys_of(key)
+        if known:
+            self.unknown_keys(given, known, f"{key}.")
+        return given
+
 
 def read_cdk_profiles(cdk_json: Path) -> Mapping[str, Any]:
     """The ``profiles`` object of the ``context`` of ``cdk_json``.
@@ -297,14 +334,28 @@ def read_cdk_profiles(cdk_json: Path) -> Mapping[str, Any]:
     return profiles
 
 
+def addon_manifests(root: Path = DEFAULT_ROOT) -> list[AddonManifest]:
+    """The add-ons of ``root`` (default: this repository), checked against the platform's own
+    settings. Raises :class:`~platform_config.addons.AddonError` (a :class:`ProfileError`)."""
+    return discover(root, reserved=schema.keys_of(""))
+
+
 def load_profile(
-    profiles: Mapping[str, Any] | None, name: str | None, *, root: Path | None = None
+    profiles: Mapping[str, Any] | None,
+    name: str | None,
+    *,
+    root: Path | None = None,
+    manifests: Sequence[AddonManifest] | None = None,
+    checks: Sequence[ProfileCheck] = (),
 ) -> Profile:
     """Validate the profile ``name`` from the ``profiles`` context value.
 
     ``name`` ``None`` (not given) selects ``dev``; an empty name is an error. With ``root`` (the
     repository), the ``artifacts`` paths are checked on disk as well: they exist, lie inside
-    ``root`` and are a folder or a file as expected.
+    ``root`` and are a folder or a file as expected. ``manifests``: the add-ons whose settings a
+    profile may hold (default: those of this repository, :func:`addon_manifests`). ``checks``:
+    rules over the whole profile (an add-on's), run once its own settings are valid, so that a
+    rule never judges a default standing in for a rejected value.
 
     Raises :class:`ProfileError` listing every invalid setting; returns a :class:`Profile` that
     the constructs can use without further checks.
@@ -328,115 +379,46 @@ def load_profile(
     raw = profiles[name]
     if not isinstance(raw, Mapping):
         raise ProfileError(name, [f"profile: got {_show(raw)}; expected an object of settings"])
-    profile, problems, _ = _read_profile(name, raw, root)
+    found = addon_manifests() if manifests is None else manifests
+    profile, problems, _ = _read_profile(name, raw, root, found)
+    if not problems:
+        problems = [line for check in checks for line in check(profile)]
     if problems:
         raise ProfileError(name, problems)
     return profile
 
 
 def _read_profile(
-    name: str, raw: Mapping[str, Any], root: Path | None
+    name: str, raw: Mapping[str, Any], root: Path | None, manifests: Sequence[AddonManifest]
 ) -> tuple[Profile, list[str], frozenset[str]]:
     """The profile as far as it can be read (a default wherever a value is invalid), every
     problem found, and the settings found invalid. :func:`load_profile` refuses a profile with a
     problem; :func:`load_profiles` still checks a profile it did not select for collisions,
     leaving its invalid settings out."""
     r = _Reader(raw)
-    r.unknown_keys(raw, _TOP_LEVEL_KEYS, "")
+    r.unknown_keys(raw, [*schema.keys_of(""), *(k for m in manifests for k in m.setting_keys)], "")
 
-    account = r.typed(raw, "account", str, None)  # type: ignore[arg-type]
-    if account is not None:
-        r.check("account", account, _ACCOUNT_PATTERN.fullmatch, "expected a 12-digit AWS account id")
-    region = r.typed(raw, "region", str, None)  # type: ignore[arg-type]
-    if region is not None:
-        r.check("region", region, _REGION_PATTERN.fullmatch, "expected a region code like 'eu-west-1'")
+    account = r.setting("account", raw)
+    region = r.setting("region", raw)
+    environment_name = r.setting("environment_name", raw, default=f"mwaa-{name}")
 
-    environment_name = r.typed(raw, "environment_name", str, f"mwaa-{name}")
-    r.check(
-        "environment_name",
-        environment_name,
-        rules.ENVIRONMENT_NAME_PATTERN.fullmatch,
-        "expected 1-80 characters: a letter, then letters, digits, '-' or '_'",
-    )
+    airflow_version = r.setting("airflow_version", raw)
+    version_ok = versions.version_problem(airflow_version) is None
+    upgrade_from = _read_upgrade_from(r, raw, airflow_version if version_ok else None)
 
-    airflow_version = r.typed(raw, "airflow_version", str, rules.DEFAULT_AIRFLOW_VERSION)
-    version_problem = versions.version_problem(airflow_version)
-    if version_problem is not None:
-        r.fail("airflow_version", airflow_version, version_problem)
-    upgrade_from = _read_upgrade_from(r, raw, airflow_version if version_problem is None else None)
+    environment_class = r.setting("environment_class", raw)
+    sizes = _read_sizes(r, raw, environment_class)
 
-    environment_class = r.typed(raw, "environment_class", str, "mw1.small")
-    sizing = rules.ENVIRONMENT_CLASSES.get(environment_class)
-    if sizing is None:
-        r.fail(
-            "environment_class",
-            environment_class,
-            f"allowed classes are {_choices(list(rules.ENVIRONMENT_CLASSES))}",
-        )
-        sizing = rules.ENVIRONMENT_CLASSES["mw1.small"]
-
-    schedulers = r.typed(raw, "schedulers", int, sizing.default_schedulers)
-    lo, hi = sizing.schedulers
-    r.check(
-        "schedulers",
-        schedulers,
-        lambda v: lo <= v <= hi,
-        f"{environment_class} allows {lo} to {hi} schedulers",
-    )
-    min_webservers = r.typed(raw, "min_webservers", int, sizing.default_webservers)
-    max_webservers = r.typed(raw, "max_webservers", int, max(min_webservers, sizing.default_webservers))
-    lo, hi = sizing.webservers
-    for key, value in (("min_webservers", min_webservers), ("max_webservers", max_webservers)):
-        r.check(key, value, lambda v: lo <= v <= hi, f"{environment_class} allows {lo} to {hi}")
-    if min_webservers > max_webservers:
-        r.fail("min_webservers", min_webservers, f"must not exceed max_webservers ({max_webservers})")
-
-    min_workers = r.typed(raw, "min_workers", int, 1)
-    max_workers = r.typed(raw, "max_workers", int, max(min_workers, sizing.default_max_workers))
-    top = sizing.max_workers
-    for key, value in (("min_workers", min_workers), ("max_workers", max_workers)):
-        r.check(key, value, lambda v: 1 <= v <= top, f"{environment_class} allows 1 to {top}")
-    if min_workers > max_workers:
-        r.fail("min_workers", min_workers, f"must not exceed max_workers ({max_workers})")
-
-    webserver_access_mode = r.typed(raw, "webserver_access_mode", str, "PRIVATE_ONLY")
-    r.check(
-        "webserver_access_mode",
-        webserver_access_mode,
-        lambda v: v in rules.WEBSERVER_ACCESS_MODES,
-        f"allowed values are {_choices(rules.WEBSERVER_ACCESS_MODES)}",
-    )
+    webserver_access_mode = r.setting("webserver_access_mode", raw)
     access_problem = versions.access_mode_problem(webserver_access_mode, airflow_version)
     if access_problem is not None:
         r.fail("webserver_access_mode", webserver_access_mode, access_problem)
     webserver_access = _read_webserver_access(r, raw, webserver_access_mode)
-    endpoint_management = r.typed(raw, "endpoint_management", str, "SERVICE")
-    r.check(
-        "endpoint_management",
-        endpoint_management,
-        lambda v: v in rules.ENDPOINT_MANAGEMENT_MODES,
-        f"allowed values are {_choices(rules.ENDPOINT_MANAGEMENT_MODES)}",
-    )
-
+    endpoint_management = r.setting("endpoint_management", raw)
     network = _read_network(r, raw)
-
-    encryption = r.typed(raw, "encryption", str, "customer_managed")
-    r.check(
-        "encryption",
-        encryption,
-        lambda v: v in ("customer_managed", "aws_owned"),
-        "allowed values are 'customer_managed', 'aws_owned'",
-    )
-
+    encryption = r.setting("encryption", raw)
     logging = _read_logging(r, raw)
-
-    log_retention_days = r.typed(raw, "log_retention_days", int, 30)
-    r.check(
-        "log_retention_days",
-        log_retention_days,
-        lambda v: v in rules.LOG_RETENTION_DAYS,
-        f"CloudWatch Logs accepts {_choices(rules.LOG_RETENTION_DAYS)}",
-    )
+    log_retention_days = r.setting("log_retention_days", raw)
 
     options = _read_configuration_options(r, raw)
     secrets_backend = _read_secrets_backend(r, raw)
@@ -449,72 +431,12 @@ def _read_profile(
                     "to false to configure a backend of your own",
                 )  # fmt: skip
 
-    window = r.typed(raw, "weekly_maintenance_window_start", str, None)  # type: ignore[arg-type]
-    if window is not None:
-        r.check(
-            "weekly_maintenance_window_start",
-            window,
-            rules.MAINTENANCE_WINDOW_PATTERN.fullmatch,
-            "expected DAY:HH:MM in UTC with DAY in MON..SUN and minutes 00 or 30, e.g. 'TUE:03:30'",
-        )
-    strategy = r.typed(raw, "worker_replacement_strategy", str, None)  # type: ignore[arg-type]
+    window = r.setting("weekly_maintenance_window_start", raw)
+    strategy = r.setting("worker_replacement_strategy", raw)
     if strategy is not None:
-        r.check(
-            "worker_replacement_strategy",
-            strategy,
-            lambda v: v in rules.WORKER_REPLACEMENT_STRATEGIES,
-            f"allowed values are {_choices(rules.WORKER_REPLACEMENT_STRATEGIES)}",
-        )
-        if strategy == "GRACEFUL" and region in rules.GRACEFUL_UNSUPPORTED_REGIONS:
-            r.fail(
-                "worker_replacement_strategy",
-                strategy,
-                f"MWAA offers no GRACEFUL worker replacement in {region} (nor in "
-                f"{_choices([g for g in rules.GRACEFUL_UNSUPPORTED_REGIONS if g != region])}): "
-                "use 'FORCED' or leave it unset",
-            )
-
-    dag_s3_path = r.typed(raw, "dag_s3_path", str, "dags")
-    r.check(
-        "dag_s3_path",
-        dag_s3_path,
-        _DAG_PATH_PATTERN.fullmatch,
-        "expected a relative S3 prefix such as 'dags' (no leading or trailing '/')",
-    )
-    noncurrent_days = r.typed(raw, "noncurrent_version_expiration_days", int, 90)
-    r.check(
-        "noncurrent_version_expiration_days",
-        noncurrent_days,
-        lambda v: 1 <= v <= 3650,
-        "expected 1 to 3650 days",
-    )
-
-    removal_policy = r.typed(raw, "removal_policy", str, "retain")
-    r.check(
-        "removal_policy",
-        removal_policy,
-        lambda v: v in ("retain", "destroy"),
-        "allowed values are 'retain', 'destroy'",
-    )
-    termination_protection = r.typed(raw, "termination_protection", bool, False)
-    sample_data = r.typed(raw, "sample_data", bool, False)
-    if sample_data and network.mode != "nat":
-        r.fail(
-            "sample_data", sample_data,
-            f"the sample data plane needs network.mode 'nat' (its DAG downloads MovieLens from the "
-            f"internet), but network.mode is '{network.mode}': set sample_data to false or use 'nat'",
-        )  # fmt: skip
-    artifacts = _read_artifacts(r, raw, root)
-    if sample_data and not secrets_backend.enabled:
-        r.fail(
-            "sample_data", sample_data,
-            "the sample DAG reads its HTTP connection through the secrets backend, but "
-            "secrets_backend.enabled is false: set sample_data to false or turn the backend on",
-        )  # fmt: skip
-    tags = _read_tags(r, raw)
-    alarms = _read_alarms(r, raw)
-    access = _read_access(r, raw, account)
-    compliance = _read_compliance(r, raw)
+        region_problem = rules.worker_replacement_problem(strategy, region)
+        if region_problem is not None:
+            r.fail("worker_replacement_strategy", strategy, region_problem)
 
     profile = Profile(
         name=name,
@@ -524,40 +446,82 @@ def _read_profile(
         airflow_version=airflow_version,
         upgrade_from=upgrade_from,
         environment_class=environment_class,
-        min_workers=min_workers,
-        max_workers=max_workers,
-        schedulers=schedulers,
-        min_webservers=min_webservers,
-        max_webservers=max_webservers,
+        **sizes,
         webserver_access_mode=webserver_access_mode,
         webserver_access=webserver_access,
         endpoint_management=endpoint_management,
         network=network,
-        encryption=encryption,  # type: ignore[arg-type]
+        encryption=encryption,
         logging=logging,
         log_retention_days=log_retention_days,
         airflow_configuration_options=options,
         weekly_maintenance_window_start=window,
         worker_replacement_strategy=strategy,
-        dag_s3_path=dag_s3_path,
-        noncurrent_version_expiration_days=noncurrent_days,
-        removal_policy=removal_policy,  # type: ignore[arg-type]
-        termination_protection=termination_protection,
-        sample_data=sample_data,
-        artifacts=artifacts,
-        tags=tags,
-        alarms=alarms,
+        dag_s3_path=r.setting("dag_s3_path", raw),
+        noncurrent_version_expiration_days=r.setting("noncurrent_version_expiration_days", raw),
+        removal_policy=r.setting("removal_policy", raw),
+        termination_protection=r.setting("termination_protection", raw),
+        artifacts=_read_artifacts(r, raw, root),
+        tags=_read_tags(r, raw),
+        alarms=_read_alarms(r, raw),
         secrets_backend=secrets_backend,
-        access=access,
-        compliance=compliance,
+        access=_read_access(r, raw, account),
+        compliance=_read_compliance(r, raw),
+        addon_manifests=tuple(manifests),
+        addons=_read_addon_settings(r, raw, manifests),
     )
     return profile, r.problems, frozenset(r.failed)
+
+
+def _read_sizes(r: _Reader, raw: Mapping[str, Any], environment_class: str) -> dict[str, int]:
+    """Schedulers, web servers and workers: defaults from the class (a maximum never below its
+    minimum), the ranges and order of :func:`mwaa_rules.rules.sizing_problems`. An unknown class
+    (already reported) is sized as the default one."""
+    known = environment_class if environment_class in rules.ENVIRONMENT_CLASSES else None
+    sizing_class = known or rules.DEFAULT_ENVIRONMENT_CLASS
+    sizing = rules.ENVIRONMENT_CLASSES[sizing_class]
+    sizes: dict[str, int] = {"schedulers": r.setting("schedulers", raw, default=sizing.default_schedulers)}
+    sizes["min_webservers"] = r.setting("min_webservers", raw, default=sizing.default_webservers)
+    sizes["max_webservers"] = r.setting(
+        "max_webservers", raw, default=max(sizes["min_webservers"], sizing.default_webservers)
+    )
+    sizes["min_workers"] = r.setting("min_workers", raw)
+    sizes["max_workers"] = r.setting(
+        "max_workers", raw, default=max(sizes["min_workers"], sizing.default_max_workers)
+    )
+    for problem in rules.sizing_problems(sizing_class, **sizes):
+        if problem.exceeds is not None:
+            allowed = f"must not exceed {problem.exceeds} ({problem.limit})"
+        else:
+            what = " schedulers" if problem.setting == "schedulers" else ""
+            allowed = f"{environment_class} allows {problem.low} to {problem.high}{what}"
+        r.fail(problem.setting, problem.value, allowed)
+    return sizes
+
+
+def _read_addon_settings(
+    r: _Reader, raw: Mapping[str, Any], manifests: Sequence[AddonManifest]
+) -> dict[str, dict[str, Any]]:
+    """Each add-on's settings: the profile's value where it is allowed by the manifest's JSON
+    Schema fragment, else the manifest's default (and a problem)."""
+    values: dict[str, dict[str, Any]] = {}
+    for manifest in manifests:
+        settings: dict[str, Any] = {}
+        for setting in manifest.settings:
+            value = raw.get(setting.key, setting.default)
+            problem = check_value(setting.schema, value) if setting.key in raw else None
+            if problem is not None:
+                r.fail(setting.key, value, problem)
+                value = setting.default
+            settings[setting.key] = value
+        values[manifest.name] = settings
+    return values
 
 
 def _read_upgrade_from(r: _Reader, raw: Mapping[str, Any], target: str | None) -> str | None:
     """The version the deployed environment runs now, if given: the move to ``target`` (the
     profile's valid ``airflow_version``) must be one MWAA makes in place."""
-    source = r.typed(raw, "upgrade_from", str, None)  # type: ignore[arg-type]
+    source: str | None = r.setting("upgrade_from", raw)
     if source is None:
         return None
     if not versions.is_known(source):
@@ -583,14 +547,9 @@ def _read_webserver_access(r: _Reader, raw: Mapping[str, Any], mode: str) -> Web
     cdk-nag's AwsSolutions-EC23 would refuse the rule); a public UI is ``PUBLIC_ONLY``. Rules
     for another mode are refused too: there MWAA serves the UI from a public endpoint and the
     rules would open the environment's group for no client."""
-    given = raw.get("webserver_access", {})
-    shape = (
-        'expected an object such as {"cidrs": ["10.0.0.0/8"], "security_groups": ["sg-0123456789abcdef0"]}'
-    )
-    if not isinstance(given, Mapping):
-        r.fail("webserver_access", given, shape)
+    given = r.section("webserver_access", raw)
+    if given is None:
         return WebserverAccessSettings()
-    r.unknown_keys(given, _WEBSERVER_ACCESS_KEYS, "webserver_access.")
     cidrs: list[str] = []
     items = given.get("cidrs", [])
     if not isinstance(items, list):
@@ -620,7 +579,7 @@ def _read_webserver_access(r: _Reader, raw: Mapping[str, Any], mode: str) -> Web
         items = []
     for index, group in enumerate(items):
         setting = f"webserver_access.security_groups[{index}]"
-        if not isinstance(group, str) or not _SECURITY_GROUP_ID_PATTERN.fullmatch(group):
+        if not isinstance(group, str) or not schema.SECURITY_GROUP_ID_PATTERN.fullmatch(group):
             r.fail(
                 setting, group,
                 "expected a security group id: 'sg-' and 8 or 17 lower-case hex digits, "
@@ -651,26 +610,17 @@ def _ipv4_network(value: object) -> ipaddress.IPv4Network | None:
 
 
 def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
-    net = raw.get("network", {})
-    if not isinstance(net, Mapping):
-        r.fail("network", net, "expected an object with 'mode' and its settings")
+    net = r.section("network", raw)
+    if net is None:
         return NetworkSettings()
-    r.unknown_keys(net, _NETWORK_KEYS, "network.")
-    mode = r.typed(net, "mode", str, "nat", "network.")
-    r.check(
-        "network.mode", mode, lambda v: v in ("nat", "isolated", "existing"),
-        "allowed values are 'nat', 'isolated', 'existing'",
-    )  # fmt: skip
-    nat_gateways = r.typed(net, "nat_gateways", int, 1, "network.")
+    mode = r.setting("network.mode", net)
+    nat_gateways = r.setting("network.nat_gateways", net, check=False)
     if mode == "nat":
-        r.check(
-            "network.nat_gateways", nat_gateways, lambda v: v in (1, 2),
-            "expected 1 (one shared NAT gateway) or 2 (one per availability zone)",
-        )  # fmt: skip
+        r.validate("network.nat_gateways", nat_gateways)
     elif "nat_gateways" in net:
         r.fail("network.nat_gateways", nat_gateways, f"only applies to mode 'nat', not '{mode}'")
 
-    vpc_cidr = r.typed(net, "vpc_cidr", str, "10.192.0.0/16", "network.")
+    vpc_cidr = r.setting("network.vpc_cidr", net)
     try:
         if not _CIDR_PATTERN.fullmatch(vpc_cidr):
             raise ValueError(vpc_cidr)
@@ -680,23 +630,28 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
     except ValueError:
         r.fail("network.vpc_cidr", vpc_cidr, "expected an IPv4 network such as '10.192.0.0/16'")
 
-    vpc_id = r.typed(net, "vpc_id", str, None, "network.")  # type: ignore[arg-type]
+    vpc_id = r.setting("network.vpc_id", net)
     subnet_ids_raw = net.get("subnet_ids", [])
     subnet_ids: tuple[str, ...] = ()
     if mode == "existing":
-        if vpc_id is None or not _VPC_ID_PATTERN.fullmatch(vpc_id):
+        if vpc_id is None or not schema.VPC_ID_PATTERN.fullmatch(vpc_id):
             r.fail(
                 "network.vpc_id", vpc_id,
                 "mode 'existing' needs a VPC id: 'vpc-' and 8 or 17 lower-case hex digits, "
                 "e.g. 'vpc-0123456789abcdef0'",
             )  # fmt: skip
-        if not isinstance(subnet_ids_raw, list) or len(subnet_ids_raw) != 2:
+        if not isinstance(subnet_ids_raw, list) or len(subnet_ids_raw) != rules.ENVIRONMENT_SUBNETS:
             r.fail(
                 "network.subnet_ids", subnet_ids_raw,
-                "mode 'existing' needs exactly 2 private subnet ids in different AZs",
+                f"mode 'existing' needs exactly {rules.ENVIRONMENT_SUBNETS} private subnet ids in "
+                "different AZs",
             )  # fmt: skip
         else:
-            bad = [s for s in subnet_ids_raw if not (isinstance(s, str) and _SUBNET_ID_PATTERN.fullmatch(s))]
+            bad = [
+                s
+                for s in subnet_ids_raw
+                if not (isinstance(s, str) and schema.SUBNET_ID_PATTERN.fullmatch(s))
+            ]
             if bad:
                 r.fail(
                     "network.subnet_ids", bad,
@@ -711,7 +666,7 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
             if key in net:
                 r.fail(f"network.{key}", net[key], f"only applies to mode 'existing', not '{mode}'")
     return NetworkSettings(
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         nat_gateways=nat_gateways if mode == "nat" else 0,
         vpc_cidr=vpc_cidr,
         vpc_id=vpc_id,
@@ -720,17 +675,16 @@ def _read_network(r: _Reader, raw: Mapping[str, Any]) -> NetworkSettings:
 
 
 def _read_artifacts(r: _Reader, raw: Mapping[str, Any], root: Path | None) -> ArtifactSettings:
-    given = raw.get("artifacts", {})
-    if not isinstance(given, Mapping):
-        r.fail("artifacts", given, f"expected an object with {', '.join(_ARTIFACT_KEYS)}")
+    given = r.section("artifacts", raw)
+    if given is None:
         return ArtifactSettings()
-    r.unknown_keys(given, list(_ARTIFACT_KEYS), "artifacts.")
-    defaults = ArtifactSettings()
     values: dict[str, str | None] = {}
-    for key, (nullable, kind) in _ARTIFACT_KEYS.items():
-        setting = f"artifacts.{key}"
-        value = given.get(key, getattr(defaults, key))
-        values[key] = value
+    for declared in schema.SETTINGS:
+        if declared.section != "artifacts":
+            continue
+        setting, kind, nullable = declared.key, declared.path_kind, declared.nullable
+        value = given.get(declared.name, declared.default)
+        values[declared.name] = value
         if value is None:
             if not nullable:
                 r.fail(setting, value, f"expected the {kind} of the DAGs, relative to the repository")
@@ -758,10 +712,9 @@ def _read_artifacts(r: _Reader, raw: Mapping[str, Any], root: Path | None) -> Ar
 
 
 def _read_logging(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str | None]:
-    logging: dict[str, str | None] = dict(rules.DEFAULT_LOG_LEVELS)
-    given = raw.get("logging", {})
-    if not isinstance(given, Mapping):
-        r.fail("logging", given, "expected an object of component -> log level")
+    logging: dict[str, str | None] = dict(_default("logging"))
+    given = r.section("logging", raw)
+    if given is None:
         return logging
     allowed = f"allowed levels are {_choices(rules.LOG_LEVELS)} or '{LOG_DISABLED}'"
     for component, level in given.items():
@@ -780,9 +733,8 @@ def _read_logging(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def _read_configuration_options(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
-    given = raw.get("airflow_configuration_options", {})
-    if not isinstance(given, Mapping):
-        r.fail("airflow_configuration_options", given, "expected an object of option -> string")
+    given = r.section("airflow_configuration_options", raw)
+    if given is None:
         return {}
     options: dict[str, str] = {}
     for key, value in given.items():
@@ -807,23 +759,22 @@ def _as_option(value: object) -> str:
 
 
 def _read_tags(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
-    given = raw.get("tags", {})
-    if not isinstance(given, Mapping):
-        r.fail("tags", given, "expected an object of tag key -> string value")
+    given = r.section("tags", raw)
+    if given is None:
         return {}
-    if len(given) > _MAX_TAGS:
+    if len(given) > schema.MAX_TAGS:
         r.fail(
             "tags", f"{len(given)} tags",
-            f"at most {_MAX_TAGS} tags (S3's 50 per bucket, less 5 the artifact deployments add)",
+            f"at most {schema.MAX_TAGS} tags (S3's 50 per bucket, less 5 the artifact deployments add)",
         )  # fmt: skip
     tags: dict[str, str] = {}
     for key, value in given.items():
-        if not _TAG_KEY_PATTERN.fullmatch(key) or key.lower().startswith("aws:"):
+        if not schema.TAG_KEY_PATTERN.fullmatch(key) or key.lower().startswith("aws:"):
             r.fail(
                 f"tags.{key}", key,
                 "keys are 1-128 letters, digits, spaces or _.:/=+-@ and must not start with 'aws:'",
             )  # fmt: skip
-        elif not isinstance(value, str) or not _TAG_VALUE_PATTERN.fullmatch(value):
+        elif not isinstance(value, str) or not schema.TAG_VALUE_PATTERN.fullmatch(value):
             r.fail(f"tags.{key}", value, "values are strings of 0-256 letters, digits, spaces or _.:/=+-@")
         else:
             tags[key] = value
@@ -831,9 +782,15 @@ def _read_tags(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
 
 
 def load_profiles(
-    profiles: Mapping[str, Any] | None, names: str | None, *, root: Path | None = None
+    profiles: Mapping[str, Any] | None,
+    names: str | None,
+    *,
+    root: Path | None = None,
+    manifests: Sequence[AddonManifest] | None = None,
+    checks: Sequence[ProfileCheck] = (),
 ) -> list[Profile]:
-    """Validate the comma-separated profile ``names`` (``None``: ``dev``) for one synthesis.
+    """Validate the comma-separated profile ``names`` (``None``: ``dev``) for one synthesis;
+    ``root``, ``manifests`` and ``checks`` as for :func:`load_profile`.
 
     Every selected profile is checked, and every problem of every profile reported together.
     Then the selected profiles are checked against **every** profile of ``profiles``, selected
@@ -861,9 +818,10 @@ def load_profiles(
         selected = [""]  # an empty PROFILE= is an error, not the default
     problems: list[str] = []
     loaded: list[Profile] = []
+    found = addon_manifests() if manifests is None else manifests
     for name in dict.fromkeys(selected):
         try:
-            loaded.append(load_profile(profiles, name, root=root))
+            loaded.append(load_profile(profiles, name, root=root, manifests=found, checks=checks))
         except ProfileError as error:
             problems.append(str(error))
     if problems:
@@ -873,7 +831,7 @@ def load_profiles(
     for name, raw in profiles.items():
         if name in selected or not isinstance(raw, Mapping):
             continue
-        profile, _, unreadable = _read_profile(name, raw, None)
+        profile, _, unreadable = _read_profile(name, raw, None, found)
         others.append(_Candidate(profile=profile, selected=False, unreadable=unreadable))
     candidates = [_Candidate(profile=p, selected=True) for p in loaded]
     collisions = _collisions(candidates, others)
@@ -997,12 +955,10 @@ def _collisions(selected: Sequence[_Candidate], others: Sequence[_Candidate]) ->
 
 
 def _read_alarms(r: _Reader, raw: Mapping[str, Any]) -> AlarmSettings:
-    given = raw.get("alarms", {})
-    if not isinstance(given, Mapping):
-        r.fail("alarms", given, "expected an object with 'enabled', 'email' and/or 'topic_arn'")
+    given = r.section("alarms", raw)
+    if given is None:
         return AlarmSettings()
-    r.unknown_keys(given, _ALARM_KEYS, "alarms.")
-    enabled = r.typed(given, "enabled", bool, True, "alarms.")
+    enabled = r.setting("alarms.enabled", given)
     email: list[str] = []
     addresses = given.get("email", [])
     if not isinstance(addresses, list):
@@ -1010,47 +966,29 @@ def _read_alarms(r: _Reader, raw: Mapping[str, Any]) -> AlarmSettings:
         addresses = []
     for index, address in enumerate(addresses):
         setting = f"alarms.email[{index}]"
-        if not isinstance(address, str) or not _EMAIL_PATTERN.fullmatch(address):
+        if not isinstance(address, str) or not schema.EMAIL_PATTERN.fullmatch(address):
             r.fail(setting, address, "expected an e-mail address such as 'ops@example.com'")
         elif address.lower() in (known.lower() for known in email):
             r.fail(setting, address, "listed twice")
         else:
             email.append(address)
-    topic_arn = r.typed(given, "topic_arn", str, None, "alarms.")  # type: ignore[arg-type]
-    if topic_arn is not None:
-        r.check(
-            "alarms.topic_arn", topic_arn, _SNS_TOPIC_ARN_PATTERN.fullmatch,
-            "expected a standard SNS topic ARN such as 'arn:aws:sns:eu-west-1:111122223333:mwaa-alarms'",
+    topic_arn = r.setting("alarms.topic_arn", given)
+    if topic_arn is not None and addresses:
+        r.fail(
+            "alarms.email", addresses,
+            "not together with alarms.topic_arn: subscribe the addresses where that topic is managed",
         )  # fmt: skip
-        if addresses:
-            r.fail(
-                "alarms.email", addresses,
-                "not together with alarms.topic_arn: subscribe the addresses where that topic is managed",
-            )  # fmt: skip
     return AlarmSettings(enabled=enabled, email=tuple(email), topic_arn=topic_arn)
 
 
 def _read_secrets_backend(r: _Reader, raw: Mapping[str, Any]) -> SecretsBackendSettings:
-    given = raw.get("secrets_backend", {})
-    if not isinstance(given, Mapping):
-        r.fail(
-            "secrets_backend", given,
-            "expected an object with 'connections_prefix' and 'variables_prefix'; "
-            'write {"enabled": false} to turn the backend off',
-        )  # fmt: skip
+    given = r.section("secrets_backend", raw)
+    if given is None:
         return SecretsBackendSettings()
-    r.unknown_keys(given, _SECRETS_BACKEND_KEYS, "secrets_backend.")
-    defaults = SecretsBackendSettings()
-    enabled = r.typed(given, "enabled", bool, True, "secrets_backend.")
-    prefixes = {}
-    for key in ("connections_prefix", "variables_prefix"):
-        value = r.typed(given, key, str, getattr(defaults, key), "secrets_backend.")
-        r.check(
-            f"secrets_backend.{key}", value, rules.SECRET_PREFIX_PATTERN.fullmatch,
-            "expected a secret name prefix such as 'airflow/connections': letters, digits and _+=.@- "
-            "in '/'-separated parts, no '/' at either end",
-        )  # fmt: skip
-        prefixes[key] = value
+    enabled = r.setting("secrets_backend.enabled", given)
+    prefixes = {
+        key: r.setting(f"secrets_backend.{key}", given) for key in ("connections_prefix", "variables_prefix")
+    }
     if prefixes["connections_prefix"] == prefixes["variables_prefix"]:
         r.fail(
             "secrets_backend.variables_prefix", prefixes["variables_prefix"],
@@ -1060,11 +998,9 @@ def _read_secrets_backend(r: _Reader, raw: Mapping[str, Any]) -> SecretsBackendS
 
 
 def _read_access(r: _Reader, raw: Mapping[str, Any], account: str | None) -> AccessSettings:
-    given = raw.get("access", {})
-    if not isinstance(given, Mapping):
-        r.fail("access", given, "expected an object with 'web_login', 'rest_api' and/or 'cli'")
+    given = r.section("access", raw)
+    if given is None:
         return AccessSettings()
-    r.unknown_keys(given, _ACCESS_KEYS, "access.")
     names: dict[str, str] = {}  # role name -> ARN, across the three lists
     web_login = _read_role_access_list(r, given, "web_login", account, names)
     rest_api = _read_role_access_list(r, given, "rest_api", account, names)

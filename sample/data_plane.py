@@ -32,7 +32,8 @@ from mwaa_constructs.nag import (
 from mwaa_constructs.roles import ManagedPolicyRole
 
 DAG_PACKAGE = "movie_list"
-"""The sample's folder in the DAG folder: ``<dag_s3_path>/movie_list/`` holds all it deploys."""
+"""The sample's folder in the DAG folder: ``<dag_s3_path>/movie_list/`` holds all it deploys (the
+manifest's ``dags.folder``, sample/addon.toml, which the app passes as ``dag_folder``)."""
 DAG_SOURCE = Path(__file__).resolve().parent / "dags" / DAG_PACKAGE
 CONFIG_FILE_NAME = "movie_list_config.json"
 """File the DAG reads next to ``movie_list_dag.py``, i.e. in ``<dag_s3_path>/movie_list/``."""
@@ -147,6 +148,7 @@ class SampleDataPlane(Construct):
         encryption_key: kms.IKey | None = None,
         data_prefix: str = DATA_PREFIX,
         dag_source: Path = DAG_SOURCE,
+        dag_folder: str = DAG_PACKAGE,
         connections_prefix: str = "airflow/connections",
     ) -> None:
         super().__init__(scope, id)
@@ -345,7 +347,7 @@ class SampleDataPlane(Construct):
             "redshift_database": REDSHIFT_DATABASE,
             "redshift_copy_role_arn": self.copy_role.role_arn,
         }
-        dag_prefix = f"{dag_s3_path.strip('/')}/{DAG_PACKAGE}/"
+        dag_prefix = f"{dag_s3_path.strip('/')}/{dag_folder}/"
         self.config_key = f"{dag_prefix}{CONFIG_FILE_NAME}"
         self.dag_deployment = s3deploy.BucketDeployment(
             self,

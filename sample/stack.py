@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -12,14 +13,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mwaa_constructs.hygiene import drop_redundant_depends_on
-from sample.data_plane import SampleDataPlane
+from sample.data_plane import DAG_PACKAGE, DAG_SOURCE, SampleDataPlane
 from stacks.base import LookupFreeStack
 
 
 class SampleDataStack(LookupFreeStack):
     """The data bucket, Glue database, Athena workgroup and Redshift Serverless of the sample DAG.
 
-    A stack of its own, switched on by the profile's ``sample_data``: it can be deployed after
+    A stack of its own, switched on by the profile's ``sample_data`` (built by
+    :class:`sample.addon.SampleAddon`): it can be deployed after
     the platform and destroyed alone (``cdk destroy`` of this stack) without touching the
     environment, and ``prod`` never carries it. It depends on the platform stack (VPC, three
     private subnets, the environment's security group, DAG bucket, key) and never the other way
@@ -50,6 +52,8 @@ class SampleDataStack(LookupFreeStack):
         encryption_key: kms.IKey | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         connections_prefix: str = "airflow/connections",
+        dag_folder: str = DAG_PACKAGE,
+        dag_source: Path = DAG_SOURCE,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
@@ -67,6 +71,8 @@ class SampleDataStack(LookupFreeStack):
             removal_policy=removal_policy,
             name_prefix=name_prefix,
             connections_prefix=connections_prefix,
+            dag_folder=dag_folder,
+            dag_source=dag_source,
         )
 
         outputs = {

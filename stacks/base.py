@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
-# Zones a stack may use: MWAA takes two, Redshift Serverless of the sample data plane three.
+# Zones a stack may use: MWAA takes two, an add-on at most three (platform_config.addons).
 _ZONES = 3
 
 

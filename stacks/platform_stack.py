@@ -74,8 +74,8 @@ class MwaaPlatformStack(LookupFreeStack):
             mode=profile.network.mode,
             vpc_cidr=profile.network.vpc_cidr,
             nat_gateways=profile.network.nat_gateways,
-            # Redshift Serverless of the sample data plane needs a third zone; MWAA keeps two.
-            availability_zones=3 if profile.sample_data else 2,
+            # MWAA keeps two zones; an add-on the profile enables may need a third (its manifest).
+            availability_zones=profile.availability_zones,
             vpc_id=profile.network.vpc_id,
             subnet_ids=profile.network.subnet_ids,
             flow_log_retention=retention,
@@ -113,7 +113,8 @@ class MwaaPlatformStack(LookupFreeStack):
             "Environment",
             environment_name=profile.environment_name,
             source_bucket=dag_bucket.bucket,
-            subnets=network.environment_subnets,
+            vpc=network.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=network.environment_subnets),
             security_groups=[network.security_group],
             airflow_version=profile.airflow_version,
             environment_class=profile.environment_class,

@@ -1,16 +1,19 @@
-"""The stacks of one profile: the platform, and the sample's data plane when the profile asks
-for it. Used by ``app.py`` and by anything else that deploys profiles (a pipeline stage)."""
+"""The stacks of one profile: the platform, then the stack of each add-on the profile enables.
+Used by ``app.py`` and by anything else that deploys profiles (a pipeline stage)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from mwaa_constructs import ArtifactError
+from mwaa_constructs.dag_files import compile_dag_files
 from platform_config import Profile
+from stacks.addons import Addon, PlatformOutputs, check_addons
 from stacks.layout import ROOT, artifact_sources
 from stacks.platform_stack import MwaaPlatformStack
 
@@ -21,36 +24,27 @@ class ProfileStacks:
 
     profile: Profile
     platform: MwaaPlatformStack
-    sample_data: cdk.Stack | None
+    #: add-on name -> its stack, for each add-on the profile enables that builds one.
+    addons: Mapping[str, cdk.Stack] = field(default_factory=dict)
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.platform, *([self.sample_data] if self.sample_data else [])]
+        return [self.platform, *self.addons.values()]
 
 
 def build_profile_stacks(scope: Construct, profile: Profile, *, root: Path = ROOT) -> ProfileStacks:
     """Create the profile's stacks in ``scope`` (an app or a stage), each with its stack name as
     construct id (``mwaa-dev-platform``), so the CLI, ``cdk.out/`` and CloudFormation use one
-    name. Raises :class:`ArtifactError` for artifacts MWAA would reject."""
+    name. Raises :class:`ArtifactError` for artifacts MWAA would reject and
+    :class:`~platform_config.ProfileError` for settings an enabled add-on refuses."""
+    addons = check_addons(profile)
     # Neither set: an environment-agnostic synth that deploys to the credentials' account.
     env = (
         cdk.Environment(account=profile.account, region=profile.region)
         if profile.account or profile.region
         else None
     )
-    keep: tuple[str, ...] = ()
-    if profile.sample_data:
-        # Imported only when used: a profile without the sample never loads its code.
-        from sample.data_plane import DAG_PACKAGE
-
-        own = root / profile.artifacts.dags / DAG_PACKAGE
-        if own.exists():
-            raise ArtifactError(
-                f"profile '{profile.name}': artifacts.dags '{profile.artifacts.dags}' has a "
-                f"'{DAG_PACKAGE}' folder, which the sample (sample_data) deploys into the same DAG "
-                f"folder; rename it or set sample_data to false"
-            )
-        keep = (f"{DAG_PACKAGE}/*",)
+    keep = _check_dag_files(profile, root, addons)
     platform = MwaaPlatformStack(
         scope,
         profile.platform_stack_name,
@@ -60,27 +54,39 @@ def build_profile_stacks(scope: Construct, profile: Profile, *, root: Path = ROO
         profile=profile,
         sources=artifact_sources(profile, root, keep_in_dag_folder=keep),
     )
-    sample_stack = None
-    if profile.sample_data:
-        from sample.stack import SampleDataStack
+    outputs = PlatformOutputs.of(platform, env)
+    stacks: dict[str, cdk.Stack] = {}
+    for addon in addons:
+        stack = addon.build(scope, profile, outputs)
+        if stack is not None:
+            stacks[addon.name] = stack
+    return ProfileStacks(profile=profile, platform=platform, addons=stacks)
 
-        sample_stack = SampleDataStack(
-            scope,
-            profile.sample_data_stack_name,
-            stack_name=profile.sample_data_stack_name,
-            description=f"Sample data plane of movie-list-dag on {profile.environment_name}",
-            env=env,
-            termination_protection=profile.termination_protection,
-            tags=dict(profile.tags),
-            vpc=platform.network.vpc,
-            subnets=platform.network.private_subnets,
-            client_security_group=platform.network.security_group,
-            dag_bucket=platform.dag_bucket.bucket,
-            dag_s3_path=profile.dag_s3_path,
-            execution_role_arn=platform.airflow_environment.role.role_arn,
-            name_prefix=profile.environment_name,
-            encryption_key=platform.key,
-            removal_policy=platform.removal_policy,
-            connections_prefix=profile.secrets_backend.connections_prefix,
+
+def _check_dag_files(profile: Profile, root: Path, addons: Sequence[Addon]) -> tuple[str, ...]:
+    """Check every Python file the profile deploys compiles (one that does not would reach the
+    environment as an import error, found only after the deployment), and that no add-on's DAG
+    folder is also a folder of the profile's own DAGs. Returns the keys under the DAG prefix the
+    platform's DAG deployment must leave to the add-ons (``"<folder>/*"``)."""
+    uncompiled = compile_dag_files(root / profile.artifacts.dags, shown_as=profile.artifacts.dags)
+    keep: list[str] = []
+    for addon in addons:
+        if addon.dag_folder is None:
+            continue
+        if addon.dag_source is not None:
+            shown = addon.dag_source.relative_to(addon.manifest.folder.parent).as_posix()
+            uncompiled += compile_dag_files(addon.dag_source, shown_as=shown)
+        if (root / profile.artifacts.dags / addon.dag_folder).exists():
+            setting = addon.manifest.enabled_by
+            raise ArtifactError(
+                f"profile '{profile.name}': artifacts.dags '{profile.artifacts.dags}' has a "
+                f"'{addon.dag_folder}' folder, which the add-on '{addon.name}' ({setting}) deploys into "
+                f"the same DAG folder; rename it or set {setting} to false"
+            )
+        keep.append(f"{addon.dag_folder}/*")
+    if uncompiled:
+        raise ArtifactError(
+            f"profile '{profile.name}': {len(uncompiled)} DAG file(s) do not compile, and MWAA could "
+            "not import them; fix them before deploying:\n" + "\n".join(f"  {line}" for line in uncompiled)
         )
-    return ProfileStacks(profile=profile, platform=platform, sample_data=sample_stack)
+    return tuple(keep)

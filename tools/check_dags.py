@@ -4,10 +4,12 @@
     python -m tools.check_dags --profile dev
     python -m tools.check_dags --folder path/to/dags --timeout 30 [--json]
 
-Fails (exit 1), naming the file and the error, for an import error, a cycle, a duplicate DAG id
-(Airflow's DagBag reports all three per file) or a file whose import takes longer than the
-import timeout (``core.dagbag_import_timeout`` of the profile, else Airflow's 30 s). Prints the
-parse time of every file. Runs in a process of its own: Airflow reads its configuration once,
+Fails (exit 1), naming the file, the line where the traceback points into it and the error,
+for an import or syntax error, a cycle, a duplicate DAG id, an invalid schedule such as the cron
+``0 25 * * *`` (Airflow's DagBag reports each of them per file) or a file whose import takes
+longer than the import timeout (``core.dagbag_import_timeout`` of the profile, else Airflow's
+30 s). Prints the parse time of every file. ``make deploy`` runs it for the profiles it deploys
+before any stack changes. Runs in a process of its own: Airflow reads its configuration once,
 at import, and every folder is parsed with a fresh module cache.
 """
 
@@ -39,6 +41,8 @@ class FolderReport:
     timeout: float
     files: list[FileReport] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    # File -> the line of the error in that file, where the traceback points into it.
+    lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -96,11 +100,21 @@ def check_folder(name: str, folder: Path, timeout: float, tree: DagTree | None =
         if seconds > timeout:
             report.errors[file] = f"parsing took {seconds:.1f} s, over the import timeout of {timeout:g} s"
     for path, error in sorted(bag.import_errors.items()):
-        report.errors[shown(path)] = _one_line(error)
+        report.errors[shown(path)] = one_line(error)
+        line = line_in(error, path)
+        if line is not None:
+            report.lines[shown(path)] = line
     return report
 
 
-def _one_line(error: str) -> str:
+def line_in(error: str, path: str) -> int | None:
+    """The line of ``path`` that the traceback ``error`` names last (where a syntax error is,
+    or the import that failed), if it names the file at all."""
+    lines = re.findall(rf'File "{re.escape(path)}", line (\d+)', error)
+    return int(lines[-1]) if lines else None
+
+
+def one_line(error: str) -> str:
     """The line of an import error that says what went wrong: the exception of a traceback,
     else the first line (DagBag's own messages come first, followed by advice)."""
     lines = [line for line in error.strip().splitlines() if line.strip()] or ["import error"]
@@ -135,7 +149,8 @@ def _print(report: FolderReport) -> None:
     for file in report.files:
         print(f"  {file.seconds:7.3f} s  {file.file}  {', '.join(file.dags) or '(no DAG)'}")
     for file, error in report.errors.items():
-        print(f"  ERROR {file}: {error}")
+        line = f":{report.lines[file]}" if file in report.lines else ""
+        print(f"  ERROR {file}{line}: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:

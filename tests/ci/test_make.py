@@ -39,14 +39,14 @@ def test_deploy_in_ci_never_prompts_and_writes_the_outputs() -> None:
 
 
 def test_review_passes_only_what_was_given() -> None:
-    assert _command(_dry_run("review", "BASE=origin/main"), "mwaa_ops.review") == (
-        'python -m mwaa_ops.review --base "origin/main" --format markdown'
+    assert _command(_dry_run("review", "BASE=origin/main"), "tools.review") == (
+        'python -m tools.review --base "origin/main" --format markdown'
     )
     given = _dry_run(
         "review", "BASE=abc", "PROFILE=dev,prod", "FORMAT=json", "FAIL_ON=update", "OUTPUT=r.json"
     )
-    assert _command(given, "mwaa_ops.review") == (
-        'python -m mwaa_ops.review --base "abc" --format json --profile "dev,prod" '
+    assert _command(given, "tools.review") == (
+        'python -m tools.review --base "abc" --format json --profile "dev,prod" '
         '--fail-on update --output "r.json"'
     )
 

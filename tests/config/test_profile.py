@@ -2,7 +2,7 @@
 
 Each rule has cases that must load and cases that must fail. A failing case checks the exact
 problem line: it names the setting, the value received and what is allowed, and the error names
-the profile. Expected values are written out here (not read from ``mwaa_constructs.rules``) so
+the profile. Expected values are written out here (not read from ``mwaa_rules.rules``) so
 that a rule dropped or loosened in the code makes a test fail.
 """
 
@@ -178,7 +178,6 @@ def test_every_known_setting_is_accepted() -> None:
         noncurrent_version_expiration_days=30,
         removal_policy="destroy",
         termination_protection=True,
-        sample_data=True,
         tags={"team": "data"},
     )
     assert (profile.account, profile.region, profile.schedulers) == ("123456789012", "eu-west-1", 3)
@@ -187,7 +186,6 @@ def test_every_known_setting_is_accepted() -> None:
     assert profile.network.nat_gateways == 2
     assert profile.network.vpc_cidr == "10.10.0.0/16"
     assert profile.termination_protection is True
-    assert profile.sample_data is True
 
 
 # --- types ------------------------------------------------------------------------------------
@@ -204,7 +202,7 @@ def test_every_known_setting_is_accepted() -> None:
         pytest.param(
             {"termination_protection": "true"}, "termination_protection", "true", "bool", id="str-for-bool"
         ),
-        pytest.param({"sample_data": 1}, "sample_data", 1, "bool", id="int-for-bool"),
+        pytest.param({"alarms": {"enabled": 1}}, "alarms.enabled", 1, "bool", id="int-for-bool"),
         pytest.param(
             {"network": {"nat_gateways": "2"}},
             "network.nat_gateways",
@@ -266,26 +264,23 @@ def test_environment_name_defaults_to_the_profile_name() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "platform", "sample"),
+    ("name", "platform"),
     [
-        ("mwaa_analytics", "mwaa-analytics-platform", "mwaa-analytics-sample-data"),
-        ("Mwaa_Dev-2", "Mwaa-Dev-2-platform", "Mwaa-Dev-2-sample-data"),
-        ("mwaa-dev", "mwaa-dev-platform", "mwaa-dev-sample-data"),
+        ("mwaa_analytics", "mwaa-analytics-platform"),
+        ("Mwaa_Dev-2", "Mwaa-Dev-2-platform"),
+        ("mwaa-dev", "mwaa-dev-platform"),
     ],
 )
-def test_stack_names_replace_underscores_which_cloudformation_refuses(
-    name: str, platform: str, sample: str
-) -> None:
-    profile = load(environment_name=name, sample_data=True)
-    assert (profile.platform_stack_name, profile.sample_data_stack_name) == (platform, sample)
-    assert profile.stack_names == (platform, sample)
-    assert load(environment_name=name).stack_names == (platform,)
+def test_stack_names_replace_underscores_which_cloudformation_refuses(name: str, platform: str) -> None:
+    profile = load(environment_name=name)
+    assert profile.platform_stack_name == platform
+    assert profile.stack_names == (platform,)
 
 
 def test_the_longest_environment_name_gives_stack_names_cloudformation_accepts() -> None:
     import re
 
-    profile = load(environment_name="m_" + "x" * 78, sample_data=True)
+    profile = load(environment_name="m_" + "x" * 78)
     for stack in profile.stack_names:
         # CloudFormation CreateStack: letters, digits and '-', a letter first, 1-128 characters.
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", stack), stack
@@ -612,7 +607,6 @@ def test_choice_defaults() -> None:
     assert profile.encryption == "customer_managed"
     assert profile.removal_policy == "retain"
     assert profile.termination_protection is False
-    assert profile.sample_data is False
 
 
 # --- maintenance window -----------------------------------------------------------------------
@@ -1011,23 +1005,6 @@ def test_account_and_region_default_to_none() -> None:
 # --- cross-setting rules ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("network", [{"mode": "isolated"}, EXISTING], ids=lambda n: n["mode"])
-def test_sample_data_needs_nat(network: dict[str, Any]) -> None:
-    line = assert_rejected(
-        {"sample_data": True, "network": network}, "sample_data", True, "needs network.mode 'nat'"
-    )
-    assert f"but network.mode is '{network['mode']}'" in line
-
-
-def test_sample_data_with_nat_accepted() -> None:
-    profile = load(sample_data=True, network={"mode": "nat"})
-    assert profile.sample_data is True
-
-
-def test_sample_data_off_is_fine_in_isolated_mode() -> None:
-    assert load(sample_data=False, network={"mode": "isolated"}).network.mode == "isolated"
-
-
 def test_all_problems_are_reported_together() -> None:
     error = profile_error(
         max_worker=3,
@@ -1219,8 +1196,14 @@ def shipped_profiles() -> dict[str, Any]:
         return json.load(f)["context"]["profiles"]
 
 
-def test_shipped_profiles_are_dev_and_prod(shipped_profiles: dict[str, Any]) -> None:
-    assert sorted(shipped_profiles) == ["dev", "prod"]
+def test_dev_and_prod_are_shipped_and_every_profile_of_cdk_json_is_valid(
+    shipped_profiles: dict[str, Any],
+) -> None:
+    # A team added with `make new-team` is one more profile: the two shipped ones stay.
+    assert {"dev", "prod"} <= set(shipped_profiles)
+    assert next(iter(shipped_profiles)) == "dev"  # the deploy workflow's first profile, deployed first
+    for name in shipped_profiles:
+        assert load_profile(shipped_profiles, name, root=REPO_ROOT).name == name
 
 
 def test_shipped_dev_profile(shipped_profiles: dict[str, Any]) -> None:
@@ -1230,7 +1213,6 @@ def test_shipped_dev_profile(shipped_profiles: dict[str, Any]) -> None:
     assert (dev.network.mode, dev.network.nat_gateways) == ("nat", 1)
     assert dev.removal_policy == "destroy"
     assert dev.termination_protection is False
-    assert dev.sample_data is True  # the sample data plane is on in dev
 
 
 def test_shipped_prod_profile(shipped_profiles: dict[str, Any]) -> None:
@@ -1292,10 +1274,3 @@ def test_compliance_must_be_a_list(value: object) -> None:
         value,
         f"expected a list of compliance packs; {COMPLIANCE_ALLOWED}",
     )
-
-
-def test_compliance_packs_match_the_cdk_nag_packs_the_app_adds() -> None:
-    from platform_config.profile import COMPLIANCE_PACKS
-    from stacks.compliance import PACKS
-
-    assert tuple(PACKS) == COMPLIANCE_PACKS

@@ -113,15 +113,6 @@ def test_backend_options_set_by_hand_name_both_settings(option: str) -> None:
     )
 
 
-def test_the_sample_needs_the_secrets_backend() -> None:
-    assert_rejected(
-        {"sample_data": True, "secrets_backend": {"enabled": False}},
-        "sample_data",
-        True,
-        "the sample DAG reads its HTTP connection through the secrets backend",
-    )
-
-
 # --- access -----------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
@@ -191,9 +192,21 @@ def test_a_copied_profile_collides_with_its_original_when_selected_alone(tmp_pat
         "deploying account: give each VPC its own range so that they can be peered or routed later",
     ]
     # Given names and ranges of its own, the copy synthesizes alone and with the others.
-    shipped["prod-eu"] |= {"environment_name": "mwaa-prod-eu", "network": {"vpc_cidr": "10.194.0.0/16"}}
+    shipped["prod-eu"] |= {"environment_name": "mwaa-prod-eu", "network": {"vpc_cidr": _free_range(shipped)}}
     assert [p.name for p in load_profiles(shipped, "prod-eu")] == ["prod-eu"]
-    assert len(load_profiles(shipped, "dev,prod,prod-eu")) == 3
+    assert len(load_profiles(shipped, ",".join(shipped))) == len(shipped)
+
+
+def _free_range(profiles: dict[str, Any]) -> str:
+    """A /16 that no profile of ``profiles`` uses (cdk.json may hold more than dev and prod)."""
+    used = [
+        ipaddress.ip_network(p.get("network", {}).get("vpc_cidr", "10.192.0.0/16")) for p in profiles.values()
+    ]
+    for second in range(256):
+        candidate = ipaddress.ip_network(f"10.{second}.0.0/16")
+        if not any(candidate.overlaps(other) for other in used):
+            return str(candidate)
+    raise AssertionError("no free /16 in 10.0.0.0/8")
 
 
 def test_environment_names_that_differ_only_in_underscores_share_stacks() -> None:

@@ -116,6 +116,8 @@ def fixture_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict
         {"first.py": VALID_DAG.format(dag_id="twin"), "second.py": VALID_DAG.format(dag_id="twin")},
     )
     folder("slow", {"slow.py": "import time\ntime.sleep(2.5)\n" + VALID_DAG.format(dag_id="slow")})
+    folder("syntax", {"report.py": "from airflow.sdk import dag\n\nrows = sum((1, 2)\n"})
+    folder("schedule", {"nightly.py": VALID_DAG.format(dag_id="nightly").replace("None", '"0 25 * * *"')})
     args = [arg for path in folders.values() for arg in ("--folder", str(path))]
     code, reports = check("--timeout", "1.5", *args)
     return code, {Path(report["name"]).name: report for report in reports}
@@ -132,13 +134,42 @@ def test_the_check_fails_when_any_folder_has_a_problem(fixture_reports) -> None:
     code, reports = fixture_reports
     assert code == 1
     assert [name for name, report in reports.items() if report["ok"]] == ["added"]
+    assert len(reports) == 7
 
 
-def test_an_import_error_names_the_file_and_the_error(fixture_reports) -> None:
+def test_an_import_error_names_the_file_its_line_and_the_error(fixture_reports) -> None:
     _, reports = fixture_reports
     assert reports["broken"]["errors"] == {
         "broken.py": "ModuleNotFoundError: No module named 'no_such_module_here'"
     }
+    assert reports["broken"]["lines"] == {"broken.py": 2}
+
+
+def test_a_syntax_error_names_its_line(fixture_reports) -> None:
+    _, reports = fixture_reports
+    assert reports["syntax"]["errors"] == {"report.py": "SyntaxError: '(' was never closed"}
+    assert reports["syntax"]["lines"] == {"report.py": 3}
+
+
+def test_an_impossible_cron_schedule_is_an_error_of_its_file(fixture_reports) -> None:
+    _, reports = fixture_reports
+    assert reports["schedule"]["errors"] == {
+        "nightly.py": "AirflowTimetableInvalid: [0 25 * * *] is not acceptable, out of range"
+    }
+
+
+def test_the_text_report_shows_file_line_and_error_on_one_line(tmp_path: Path) -> None:
+    (tmp_path / "report.py").write_text("from airflow.sdk import dag\n\nrows = sum((1, 2)\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.check_dags", "--folder", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert "  ERROR report.py:3: SyntaxError: '(' was never closed" in result.stdout.splitlines()
+    assert "Traceback" not in result.stdout
 
 
 def test_a_cycle_is_an_error_of_its_file(fixture_reports) -> None:

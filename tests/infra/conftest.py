@@ -42,6 +42,15 @@ def cdk_context() -> dict[str, Any]:
     return json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
+def addons_off() -> dict[str, bool]:
+    """Profile settings that turn every add-on of the repository off (none without add-ons): for a
+    variant of a shipped profile that an add-on cannot run on (an isolated network, no secrets
+    backend), or that tests the platform alone."""
+    from platform_config.profile import addon_manifests
+
+    return {manifest.enabled_by: False for manifest in addon_manifests(ROOT)}
+
+
 FIXTURE_DAGS = Path(__file__).resolve().parent / "fixtures" / "dags"
 
 

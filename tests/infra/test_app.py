@@ -16,14 +16,13 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from app import build_app
-from mwaa_constructs import ArtifactError
 from platform_config import load_profile, load_profiles, read_cdk_profiles
 from platform_config.profile import COMPLIANCE_PACKS
 from stacks import build_profile_stacks
 from stacks.compliance import compliance_checks
-from tests.infra.conftest import ROOT, cdk_context, copy_sources
+from tests.infra.conftest import ROOT, addons_off, cdk_context, copy_sources
 
-PROFILES = ("dev", "prod")
+PROFILES = tuple(read_cdk_profiles(ROOT / "cdk.json"))  # every profile, a team's added ones too
 
 
 def _cdk_json(folder: Path, context: dict[str, Any]) -> Path:
@@ -63,10 +62,13 @@ def _stacks(stack: cdk.Stack) -> list[cdk.Stack]:
 
 
 def _expected_stacks(profile: str) -> list[str]:
-    """The stacks a shipped profile should have: the platform, and the sample's if it asks."""
+    """The stacks a shipped profile should have: the platform, then each add-on's it switches on."""
+    from platform_config.profile import addon_manifests
+
     settings = cdk_context()["profiles"][profile]
     name = settings["environment_name"]
-    return [f"{name}-platform", *([f"{name}-sample-data"] if settings.get("sample_data") else [])]
+    addons = [f"{name}-{m.stack_suffix}" for m in addon_manifests(ROOT) if settings.get(m.enabled_by) is True]
+    return [f"{name}-platform", *addons]
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -245,19 +247,20 @@ def test_an_account_and_region_need_no_lookup_at_synth(tmp_path: Path) -> None:
         for r in template["Resources"].values()
         if r["Type"] == "AWS::EC2::Subnet"
     }
-    assert len(zones) == 3 and all("Fn::GetAZs" in zone for zone in zones)
+    # MWAA's two zones, or three where an add-on dev enables needs them (the sample's Redshift).
+    assert len(zones) == built.profile.availability_zones and all("Fn::GetAZs" in zone for zone in zones)
 
 
 ALL_PACKS = {"compliance": list(COMPLIANCE_PACKS)}
 NETWORK_VARIANTS = {
-    "isolated": {"network": {"mode": "isolated"}, "sample_data": False, **ALL_PACKS},
+    "isolated": {"network": {"mode": "isolated"}, **addons_off(), **ALL_PACKS},
     "existing": {
         "network": {
             "mode": "existing",
             "vpc_id": "vpc-0123456789abcdef0",
             "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
         },
-        "sample_data": False,
+        **addons_off(),
         **ALL_PACKS,
     },
 }
@@ -354,7 +357,7 @@ def test_a_profile_with_its_own_artifacts_deploys_only_those(tmp_path: Path) -> 
     app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
     built = build_profile_stacks(app, profile, root=team)
     app.synth()
-    assert built.sample_data is None
+    assert built.stacks == [built.platform]
     template = Template.from_stack(built.platform)
     environment = template.find_resources("AWS::MWAA::Environment")
     (props,) = [r["Properties"] for r in environment.values()]
@@ -381,7 +384,7 @@ def test_null_artifacts_are_not_deployed_through_the_cdk_context(tmp_path: Path)
         **context["profiles"]["dev"],
         "environment_name": "team-dev",
         "network": {"mode": "nat", "nat_gateways": 1, "vpc_cidr": "10.51.0.0/16"},
-        "sample_data": False,
+        **addons_off(),
         "artifacts": NO_PLUGINS,
     }
     (built,), outdir = _edited_app(tmp_path, context, "team")
@@ -450,16 +453,6 @@ def test_the_cdk_cli_synthesizes_a_documented_name_with_an_underscore(tmp_path: 
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
-def test_the_sample_refuses_a_team_folder_of_the_same_name(tmp_path: Path) -> None:
-    root = copy_sources(tmp_path / "repo")
-    (root / "dags" / "movie_list").mkdir()
-    context = cdk_context()
-    (profile,) = load_profiles(context["profiles"], "dev", root=root)
-    app = cdk.App(context={k: v for k, v in context.items() if k != "profiles"}, outdir=str(tmp_path / "out"))
-    with pytest.raises(ArtifactError, match=r"artifacts.dags 'dags' has a 'movie_list' folder"):
-        build_profile_stacks(app, profile, root=root)
-
-
 def test_prod_has_a_dashboard_and_alarms_on_an_encrypted_topic(synthesized) -> None:
     _, path = synthesized["prod"]
     template = Template.from_json(json.loads(path.read_text()))
@@ -494,12 +487,12 @@ OPERATIONS_VARIANTS = {
         **ALL_PACKS,
         "alarms": {"topic_arn": "arn:aws:sns:eu-west-1:111122223333:ops-alarms"},
         "secrets_backend": {"enabled": False},
-        "sample_data": False,
+        **addons_off(),
     },
 }
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", list(OPERATIONS_VARIANTS))
 def test_access_and_alarm_variants_pass_cdk_nag_and_cfn_lint(tmp_path: Path, profile: str) -> None:
     context = cdk_context()
     context["profiles"][profile].update(OPERATIONS_VARIANTS[profile])

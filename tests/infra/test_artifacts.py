@@ -30,7 +30,7 @@ from platform_config.profile import COMPLIANCE_PACKS
 from stacks.compliance import compliance_checks
 from stacks.layout import artifact_sources
 from stacks.platform_stack import MwaaPlatformStack
-from tests.infra.conftest import FIXTURE_DAGS, cdk_context, copy_sources
+from tests.infra.conftest import FIXTURE_DAGS, addons_off, cdk_context, copy_sources
 
 CONSTRAINT = (
     '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.3.1/constraints-3.12.txt"'
@@ -175,7 +175,7 @@ def test_touching_files_changes_nothing(baseline, tmp_path: Path) -> None:
 
 def test_an_isolated_network_gets_no_requirements_to_download(tmp_path: Path) -> None:
     root = copy_sources(tmp_path)
-    isolated = {"network": {"mode": "isolated"}, "sample_data": False}
+    isolated = {"network": {"mode": "isolated"}, **addons_off()}
     environment = _environment(_template(root, **isolated))
     assert "RequirementsS3Path" not in environment and "RequirementsS3ObjectVersion" not in environment
     assert "PluginsS3ObjectVersion" in environment and "StartupScriptS3ObjectVersion" in environment
@@ -189,7 +189,7 @@ def test_an_isolated_network_installs_wheels_from_plugins(tmp_path: Path) -> Non
     root = copy_sources(tmp_path)
     (root / "runtime" / "mwaa-requirements.txt").write_text(f"{WHEELS_ROUTE}simplejson==3.20.1\n")
     (root / "runtime" / "plugins" / "constraints.txt").write_text("simplejson==3.20.1\n")
-    isolated = {"network": {"mode": "isolated"}, "sample_data": False}
+    isolated = {"network": {"mode": "isolated"}, **addons_off()}
     with pytest.raises(ArtifactError, match=r"plugins\.zip has no wheel of it at its root \(found: none\)"):
         _template(root, **isolated)
 
@@ -352,7 +352,7 @@ def test_caches_and_tests_are_not_deployed(tmp_path: Path) -> None:
 def test_object_version_reader_decrypts_only_through_s3(tmp_path: Path) -> None:
     """HeadObject of an SSE-KMS object needs kms:Decrypt; the custom resource that reads the
     versions back may use the environment key only through S3 of this region."""
-    template = _template(copy_sources(tmp_path), encryption="customer_managed", sample_data=False)
+    template = _template(copy_sources(tmp_path), encryption="customer_managed", **addons_off())
     resources = template["Resources"]
     (key_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::KMS::Key"]
     (provider_role,) = [

@@ -27,7 +27,7 @@ def synthesized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def _raw_resources(synthesized, *, profile_only: bool = False) -> list[tuple[str, str, dict]]:
     # ResolvedStack keeps each resource's DeletionPolicy and UpdateReplacePolicy as synthesized.
     # profile_only: the profile's own stacks, not the account's deploy access and pipeline stacks.
-    own = {synthesized.profile.platform_stack_name, synthesized.profile.sample_data_stack_name}
+    own = set(synthesized.profile.stack_names)
     return [
         (stack.name, lid, resource)
         for stack in synthesized.stacks.values()

@@ -15,9 +15,16 @@ from cdk_nag import AwsSolutionsChecks
 
 from deploy_access_app import build_app as build_access_app
 from pipeline_app import STACK_NAME, build_app
+from platform_config import Profile, load_profile
 from platform_config.delivery import SettingsError, load_pipeline
 from stacks.pipeline_stack import MwaaPipelineStack
 from tests.infra.conftest import cdk_context
+
+
+def _shipped(name: str) -> Profile:
+    """A shipped profile of cdk.json, validated."""
+    return load_profile(cdk_context()["profiles"], name)
+
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/12345678-1234-1234-1234-123456789012"
 REPO = "example-org/mwaa-platform"
@@ -178,8 +185,9 @@ def test_the_smoke_steps_may_build_for_the_set_up_and_the_smoke_run(same_account
 
 def test_stages_hold_the_profile_stacks(same_account, cross_account) -> None:
     stack, _ = same_account
+    # Each stage holds its profile's stacks: the platform's, then those of the add-ons it enables.
     assert [[s.stack_name for s in st.node.children if isinstance(s, cdk.Stack)] for st in stack.stages] == [
-        ["mwaa-dev-platform", "mwaa-dev-sample-data"],
+        list(_shipped("dev").stack_names),
         ["mwaa-prod-platform"],
     ]
     assert stack.cross_account is False
@@ -268,7 +276,7 @@ def test_each_stage_is_checked_with_the_packs_of_its_profile(
     build_app(cdk.App(context=context, outdir=str(tmp_path)))
     profiles = context["profiles"]
     assert calls == [
-        (["mwaa-dev-platform", "mwaa-dev-sample-data"], tuple(profiles["dev"].get("compliance", [])), False),
+        (list(_shipped("dev").stack_names), tuple(profiles["dev"].get("compliance", [])), False),
         (["mwaa-prod-platform"], ("nist-800-53-r5", "hipaa"), False),
     ]
 

@@ -22,6 +22,7 @@ from aws_cdk.assertions import Match, Template
 
 from mwaa_constructs import AirflowKey, AirflowNetwork, DagBucket, ExecutionRole
 from mwaa_constructs.hygiene import drop_redundant_depends_on
+from platform_config import load_profile
 from platform_config.profile import COMPLIANCE_PACKS
 from sample.data_plane import (
     CONFIG_FILE_NAME,
@@ -32,10 +33,11 @@ from sample.data_plane import (
     glue_database_name,
     redshift_name,
 )
+from sample.permissions import placeholders as fill_placeholders
 from sample.stack import SampleDataStack
 from stacks.compliance import compliance_checks
 from tests.infra.conftest import ROOT, TLS_ONLY_STATEMENT, cdk_context, statement_with
-from tools.permissions.addons import sample_placeholders
+from tools.permissions.addons import addon_placeholders
 from tools.permissions.templates import StackTemplate, resolve_stacks
 
 ENVIRONMENT_NAME = "mwaa-dev"
@@ -730,16 +732,19 @@ CONTRACT_ACCOUNT = "111122223333"
 CONTRACT_REGION = "eu-west-1"
 
 
-def _contract_placeholders(s: Synthesized, *, sample_data: bool = True) -> tuple[dict[str, str], Any]:
-    """``sample_placeholders`` on the resolved templates, with a stand-in for the profile."""
-    stacks = resolve_stacks(
+def _resolved(s: Synthesized, data_stack: str = "SampleData") -> dict[str, Any]:
+    return resolve_stacks(
         [
             StackTemplate(name=name, template=template, account=CONTRACT_ACCOUNT, region=CONTRACT_REGION)
-            for name, template in (("Platform", s.platform_template), ("SampleData", s.data_template))
+            for name, template in (("Platform", s.platform_template), (data_stack, s.data_template))
         ]
     )
-    profile = SimpleNamespace(sample_data=sample_data, sample_data_stack_name="SampleData")
-    return sample_placeholders(SimpleNamespace(profile=profile, stacks=stacks)), stacks["SampleData"]
+
+
+def _contract_placeholders(s: Synthesized) -> tuple[dict[str, str], Any]:
+    """The manifest's placeholder function (``sample.permissions.placeholders``) on the resolved stack."""
+    stack = _resolved(s)["SampleData"]
+    return fill_placeholders(stack), stack
 
 
 def test_contract_placeholders_name_the_samples_own_resources(synth: Synthesized) -> None:
@@ -766,9 +771,18 @@ def test_contract_placeholders_name_the_samples_own_resources(synth: Synthesized
     )
 
 
-def test_contract_placeholders_are_empty_without_the_sample(synth: Synthesized) -> None:
-    placeholders, _ = _contract_placeholders(synth, sample_data=False)
-    assert placeholders == {}
+def test_the_permission_tools_fill_the_placeholders_only_for_a_profile_with_the_sample(
+    synth: Synthesized,
+) -> None:
+    # tools/permissions finds the function through the manifest and the stack by its name.
+    on = load_profile({"p": {"environment_name": "mwaa-dev", "sample_data": True}}, "p")
+    (manifest,) = on.enabled_addons
+    stacks = _resolved(synth, on.addon_stack_name(manifest))
+    filled = addon_placeholders(SimpleNamespace(profile=on, stacks=stacks))
+    assert filled == fill_placeholders(stacks["mwaa-dev-sample-data"])
+    assert filled["sample_glue_database"] == synth.data.data_plane.database_name
+    off = load_profile({"p": {"environment_name": "mwaa-dev"}}, "p")
+    assert addon_placeholders(SimpleNamespace(profile=off, stacks=stacks)) == {}
 
 
 # ---- names and validation ----------------------------------------------------------------------

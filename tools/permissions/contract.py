@@ -16,12 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platform_config.profile import addon_manifests
 from tools.permissions import actors
 from tools.permissions.simulate import Decision, Request, simulate
 from tools.permissions.templates import ResolvedStack
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT_FILES = (*sorted((ROOT / "permissions").glob("*.toml")), *sorted(ROOT.glob("*/permissions.toml")))
+# The platform's contract, then each add-on's (its manifest's ``contract``).
+CONTRACT_FILES = (
+    *sorted((ROOT / "permissions").glob("*.toml")),
+    *(m.contract for m in addon_manifests(ROOT) if m.contract is not None),
+)
 _PLACEHOLDER = re.compile(r"\$\{([a-z0-9_]+)\}")
 _ENTRY_KEYS = {"actor", "action", "resource", "context", "when", "source", "why"}
 

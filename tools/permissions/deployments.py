@@ -20,7 +20,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 import aws_cdk as cdk
 from aws_cdk import cx_api
 
-from tools.permissions.addons import sample_placeholders
+from platform_config.profile import addon_manifests
+from tools.permissions.addons import addon_placeholders
 from tools.permissions.contract import Deployment
 from tools.permissions.templates import ResolvedStack, StackTemplate, resolve_stacks
 
@@ -43,7 +44,9 @@ def _feature_flags() -> dict[str, Any]:
 
 
 def _isolated(raw: dict[str, Any]) -> None:
-    raw["sample_data"] = False  # the sample downloads MovieLens: it needs the NAT route
+    # Add-ons off: an add-on may need what the variant takes away (a route to the internet).
+    for manifest in addon_manifests(ROOT):
+        raw[manifest.enabled_by] = False
     raw["network"] = {"mode": "isolated", "vpc_cidr": raw.get("network", {}).get("vpc_cidr", "10.192.0.0/16")}
 
 
@@ -74,7 +77,7 @@ VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "prod+isolated": ("prod", _isolated),
     "prod+existing-vpc": ("prod", _existing_vpc),
     "dev+access": ("dev", _access_grants),
-    # The sample's buckets and secrets under the profile's key.
+    # The add-ons' buckets and secrets under the profile's key.
     "dev+customer-key": ("dev", _customer_key),
 }
 
@@ -130,7 +133,7 @@ def _pipeline_template(account: str, region: str) -> StackTemplate:
     import tempfile
 
     import pipeline_app
-    from tools.permissions.policies import EXAMPLE_CONNECTION
+    from tools.permissions.policies import EXAMPLE_CONNECTION, pipeline_stages
 
     outdir = tempfile.mkdtemp(prefix="pipeline-")
     context = {
@@ -138,6 +141,8 @@ def _pipeline_template(account: str, region: str) -> StackTemplate:
         "profiles": cdk_context()["profiles"],
         "pipeline_connection_arn": EXAMPLE_CONNECTION,
         "pipeline_repository": EXAMPLE_REPOSITORY,
+        # A stage for every profile of cdk.json, as policies.py synthesizes the pipeline.
+        **pipeline_stages(cdk_context()["profiles"]),
     }
     app = cdk.App(context=context, outdir=outdir)
     pipeline = pipeline_app.build_app(app)
@@ -161,7 +166,6 @@ def conditions_of(profile: Any) -> dict[str, bool]:
         "secrets_backend": profile.secrets_backend.enabled,
         "alarms": profile.alarms.enabled,
         "new_topic": profile.alarms.enabled and profile.alarms.topic_arn is None,
-        "sample_data": profile.sample_data,
         "private_webserver": profile.webserver_access_mode == "PRIVATE_ONLY",
         "public_webserver": profile.webserver_access_mode == "PUBLIC_ONLY",
         "isolated": profile.network.mode == "isolated",
@@ -170,6 +174,13 @@ def conditions_of(profile: Any) -> dict[str, bool]:
         "web_login": bool(profile.access.web_login),
         "rest_api": bool(profile.access.rest_api),
         "cli": bool(profile.access.cli),
+        # Each add-on's boolean settings, by their keys: its contract's entries name them.
+        **{
+            setting.key: profile.addons[manifest.name][setting.key] is True
+            for manifest in profile.addon_manifests
+            for setting in manifest.settings
+            if setting.schema.get("type") == "boolean"
+        },
     }
 
 
@@ -208,7 +219,7 @@ def placeholders_of(synthesized: Synthesized) -> dict[str, str]:
         "connections_prefix": profile.secrets_backend.connections_prefix,
         "variables_prefix": profile.secrets_backend.variables_prefix,
     }
-    return values | sample_placeholders(synthesized)
+    return values | addon_placeholders(synthesized)
 
 
 def deployment_of(

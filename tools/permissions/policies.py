@@ -153,7 +153,7 @@ def synthesize(outdir: Path) -> list[Template]:
             {
                 "pipeline_connection_arn": EXAMPLE_CONNECTION,
                 "pipeline_repository": EXAMPLE_REPOSITORY,
-                "pipeline_profiles": profiles,
+                **pipeline_stages(context["profiles"]),
             },
             pipeline_app.build_app,
         ),
@@ -166,6 +166,14 @@ def synthesize(outdir: Path) -> list[Template]:
             Template(stack_name=s.stack_name, body=s.template) for s in app.synth().stacks_recursively
         )
     return found
+
+
+def pipeline_stages(profiles: Mapping[str, Any]) -> dict[str, str]:
+    """The pipeline app's settings for a stage per profile of ``profiles``. A pipeline with a
+    stage in a named region must name its own region (CDK Pipelines refuses cross-region stages
+    in an environment-agnostic pipeline stack): the first region a profile names."""
+    regions = [raw["region"] for raw in profiles.values() if isinstance(raw, Mapping) and raw.get("region")]
+    return {"pipeline_profiles": ",".join(profiles), **({"pipeline_region": regions[0]} if regions else {})}
 
 
 # --------------------------------------------------------------------------- data sources
