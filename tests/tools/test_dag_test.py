@@ -61,8 +61,9 @@ def test_a_dag_that_reads_s3_passes_offline_with_its_settings_file(tmp_path: Pat
         ["success", "count_orders"],
     ]
     assert last.startswith("dag-test: s3_reader finished: success in ")
-    # The task read the object the settings put into moto (two rows below the header).
-    assert "Returned value was: 2" in (tmp_path / "run.log").read_text()
+    # count_orders fails unless it reads the object the settings put into moto (see the next
+    # test, where the object holds its header only). The task's own log lines reach run.log only
+    # where Airflow's logging is configured to echo them, so they are not asserted here.
 
 
 def test_a_failing_task_is_one_line_with_its_error_and_no_retry_is_waited_for(tmp_path: Path) -> None:
