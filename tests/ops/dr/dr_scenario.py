@@ -314,13 +314,16 @@ def run_scenario(root: Path, source: LocalAirflow, dest: LocalAirflow, start: da
     )
     results["after_dry_run"] = {"runs": len(runs_of(dest)), "pools": dest.api("GET", "/pools")["pools"]}
     calls_before = len(dest_mwaa.calls)
+    refused_before = dict(dest_mwaa.refused)
+    throttled_before = rest_dest.throttled
     results["restore"] = restore_into(rest_dest, "url")
     restored_at = time.monotonic()
     timings["restored"] = restored_at - t0
     results["dest_standin"] = {
         "calls": dest_mwaa.calls[calls_before:],
-        "refused": dest_mwaa.refused,
+        "refused": {kind: n - refused_before[kind] for kind, n in dest_mwaa.refused.items()},
         "max_bytes": dest_mwaa.max_bytes_returned,
+        "throttled_retries": rest_dest.throttled - throttled_before,
     }
     results["dest_after_restore"] = state_of(dest, root, "dest-executions.jsonl")
     results["second_restore"] = restore_into(rest_dest, "url")

@@ -28,6 +28,18 @@ def tis(run: dict[str, Any]) -> dict[str, str | None]:
     return {t["task_id"]: t["state"] for t in run["task_instances"]}
 
 
+def assert_kept_to_the_limits(stand_in: dict[str, Any]) -> None:
+    """No request too long or too large; a throttled one retried, and throttling rare.
+
+    The transport paces itself under the rate, but the stand-in's clock reads each request
+    when it arrives: a stall between pacing and arrival (a loaded machine) can still put ten
+    in one second, as network jitter can on MWAA. Such a refusal must be retried, not lost."""
+    refused = stand_in["refused"]
+    assert (refused["path"], refused["size"]) == (0, 0), refused
+    assert refused["rate"] == stand_in["throttled_retries"], stand_in
+    assert refused["rate"] <= max(2, len(stand_in["calls"]) // 50), refused
+
+
 def test_backup_holds_what_the_rest_api_can_carry(dr: dict[str, Any]) -> None:
     archive = dr["archives"]["url"]
     start = at(dr["start"])
@@ -82,7 +94,7 @@ def test_every_transport_reads_the_same_state(dr: dict[str, Any]) -> None:
     assert {x["dag_run_id"] for x in items(archives["rest-api"], "xcoms")} == {"x1"}
     assert any("could not be read" in note for note in archives["rest-api"]["notes"])
     stand_in = dr["source_standin"]
-    assert stand_in["refused"] == {"path": 0, "size": 0, "rate": 0}
+    assert_kept_to_the_limits(stand_in)
     assert all(len(path) <= 64 for _, path in stand_in["calls"])
 
 
@@ -140,7 +152,13 @@ def test_restore_reproduces_runs_task_states_and_settings(dr: dict[str, Any]) ->
     report = dr["restore"]
     assert report["ok"], report
     archived = items(dr["archives"]["url"], "dag_runs")
-    restored = dr["dest_after_restore"]["runs"]
+    after = dr["dest_after_restore"]["runs"]
+    # The restore unpauses dr_ticker and B's scheduler is running: a new interval of it may
+    # already have been scheduled when the state was read. Those are the only runs B may add.
+    newest_tick = max(at(r["logical_date"]) for r in runs(archived, "dr_ticker"))
+    added = [r for r in after if r["dag_id"] == "dr_ticker" and at(r["logical_date"]) > newest_tick]
+    assert all(r["run_type"] == "scheduled" for r in added), added
+    restored = [r for r in after if r not in added]
     assert len(restored) == len(archived) == 9
     for item in archived:
         if item["logical_date"]:
@@ -235,7 +253,7 @@ def test_the_next_scheduled_interval_runs(dr: dict[str, Any]) -> None:
 
 def test_restore_through_invoke_rest_api_kept_to_its_limits(dr: dict[str, Any]) -> None:
     stand_in = dr["dest_standin"]
-    assert stand_in["refused"] == {"path": 0, "size": 0, "rate": 0}
+    assert_kept_to_the_limits(stand_in)
     calls = stand_in["calls"]
     assert all(len(path) <= 64 for _, path in calls)
     assert ("PATCH", "/dags/~/dagRuns/~/taskInstances") in [tuple(c) for c in calls]
