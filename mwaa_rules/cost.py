@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, NamedTuple, Protocol
 
-from mwaa_rules import endpoints, price_tables, regions, rules
+from mwaa_rules import endpoints, price_tables, regions, rules, serverless
 from mwaa_rules.alarms import RECOMMENDED_ALARMS
 
 DEFAULT_REGION = "us-east-1"
@@ -55,6 +55,11 @@ class _Network(Protocol):
 class _Switch(Protocol):
     @property
     def enabled(self) -> bool: ...
+
+
+class _Serverless(Protocol):
+    @property
+    def network(self) -> str: ...
 
 
 class ProfileSettings(Protocol):
@@ -93,6 +98,10 @@ class ProfileSettings(Protocol):
     def alarms(self) -> _Switch: ...
     @property
     def secrets_backend(self) -> _Switch: ...
+    @property
+    def classic_environment(self) -> bool: ...
+    @property
+    def serverless(self) -> _Serverless: ...
 
 
 # ---- footprint ------------------------------------------------------------------------------
@@ -146,12 +155,36 @@ def footprint_from_profile(profile: ProfileSettings) -> Footprint:
     platform key with ``encryption`` ``customer_managed``; the dashboard, and the alarms of
     :data:`mwaa_rules.alarms.RECOMMENDED_ALARMS` unless ``alarms.enabled`` is off; and, added
     to those, the counts each add-on the profile deploys declares for its own stack
-    (``profile.addon_footprints``, read from the add-ons' manifests)."""
-    nat = profile.network.nat_gateways if profile.network.mode == "nat" else 0
-    interface_endpoints = endpoints.interface_endpoints(
-        profile.network.mode, secrets_manager=profile.secrets_backend.enabled
+    (``profile.addon_footprints``, read from the add-ons' manifests).
+
+    A profile without a classic environment (``classic_environment`` false) has only its key,
+    and a network only when its workflows run in it (``serverless.network`` ``private``); its
+    workflows bill per run, not by the hour (:func:`compare_serverless`)."""
+    classic = profile.classic_environment
+    has_network = classic or profile.serverless.network == "private"
+    nat = profile.network.nat_gateways if profile.network.mode == "nat" and has_network else 0
+    interface_endpoints = (
+        endpoints.interface_endpoints(profile.network.mode, secrets_manager=profile.secrets_backend.enabled)
+        if has_network
+        else ()
     )
-    environment = EnvironmentFootprint(
+    environment = environment_footprint(profile)
+    platform = Footprint(
+        environments=(environment,) if classic else (),
+        nat_gateways=nat,
+        public_ipv4_addresses=nat,
+        interface_endpoint_azs=len(interface_endpoints) * rules.ENVIRONMENT_SUBNETS,
+        kms_keys=1 if profile.encryption == "customer_managed" else 0,
+        alarms=len(RECOMMENDED_ALARMS) if profile.alarms.enabled and classic else 0,
+        dashboards=DASHBOARDS_PER_ENVIRONMENT if classic else 0,
+    )
+    return with_counts(platform, *profile.addon_footprints)
+
+
+def environment_footprint(profile: ProfileSettings) -> EnvironmentFootprint:
+    """The classic environment of ``profile``'s settings (class and sizes), also for a profile
+    that deploys none (``classic_environment`` false): what it would bill."""
+    return EnvironmentFootprint(
         name=profile.environment_name,
         environment_class=profile.environment_class,
         min_workers=profile.min_workers,
@@ -160,16 +193,6 @@ def footprint_from_profile(profile: ProfileSettings) -> Footprint:
         min_webservers=profile.min_webservers,
         max_webservers=profile.max_webservers,
     )
-    platform = Footprint(
-        environments=(environment,),
-        nat_gateways=nat,
-        public_ipv4_addresses=nat,
-        interface_endpoint_azs=len(interface_endpoints) * rules.ENVIRONMENT_SUBNETS,
-        kms_keys=1 if profile.encryption == "customer_managed" else 0,
-        alarms=len(RECOMMENDED_ALARMS) if profile.alarms.enabled else 0,
-        dashboards=DASHBOARDS_PER_ENVIRONMENT,
-    )
-    return with_counts(platform, *profile.addon_footprints)
 
 
 def with_counts(footprint: Footprint, *counts: Mapping[str, int]) -> Footprint:
@@ -298,7 +321,8 @@ def load_prices(region: str) -> dict[str, Any] | None:
     path = _PRICES / f"{region}.json"
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    prices: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return prices
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -653,3 +677,283 @@ def summary_line(estimate: Estimate) -> str:
         f"cost: ~${estimate.monthly_idle:,.0f}/month idle, ~${estimate.monthly_full:,.0f}/month at max "
         f"scale ({estimate.region} list prices of {estimate.prices_date})"
     )
+
+
+# ---- classic or serverless ------------------------------------------------------------------
+
+SERVERLESS_TASK_HOUR = "mwaa_serverless/task_hour"
+"""The path of the MWAA Serverless task-hour price in a price table."""
+
+
+def task_hour_price(region: str) -> serverless.TaskHourPrice | None:
+    """The MWAA Serverless task-hour price of ``region`` from its price table, with the source
+    and date of its ``provenance`` entry; None when the table has none (see
+    :func:`task_hour_price_missing`)."""
+    table = load_prices(region)
+    return None if table is None else _task_hour_of(table, region)
+
+
+def _task_hour_of(table: Mapping[str, Any], region: str) -> serverless.TaskHourPrice | None:
+    value = table.get("mwaa_serverless", {}).get("task_hour")
+    entry = price_tables.provenance(table).get(SERVERLESS_TASK_HOUR)
+    if value is None or entry is None:
+        return None
+    return serverless.TaskHourPrice(
+        region=region,
+        usd_per_task_hour=float(value),
+        source=f"{entry['source']} ({entry['kind']})",
+        as_of=str(entry["date"]),
+    )
+
+
+def task_hour_price_missing(region: str) -> str:
+    """Why ``region`` has no MWAA Serverless task-hour price."""
+    return _task_hour_missing(load_prices(region), region)
+
+
+def _task_hour_missing(table: Mapping[str, Any] | None, region: str) -> str:
+    if table is None:
+        return f"no price table for region {region}: MWAA Serverless is unpriced"
+    reason = price_tables.missing_reason(table, SERVERLESS_TASK_HOUR) or "not in the table"
+    return f"the MWAA Serverless task-hour price is unpriced in {region}: {reason}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowUsage:
+    """How often a workflow runs and how long its tasks take: what its bill depends on."""
+
+    name: str
+    runs_per_month: float
+    task_seconds: tuple[float, ...]
+    basis: str
+
+    @classmethod
+    def of(
+        cls,
+        definition: serverless.WorkflowDefinition,
+        *,
+        runs_per_month: float | None = None,
+        task_seconds: float | None = None,
+    ) -> WorkflowUsage:
+        """The usage of ``definition``: runs from its schedule and, for each task, its
+        ``execution_timeout`` (the longest it may run before the service stops it, the default
+        arguments' where the task sets none; :data:`mwaa_rules.serverless.MAX_EXECUTION_TIMEOUT_SECONDS`
+        where neither does) unless ``runs_per_month`` or ``task_seconds`` (every task) say
+        otherwise. Retries are not counted: each attempt bills as one more task."""
+        runs = serverless.runs_per_month(definition.schedule) if runs_per_month is None else runs_per_month
+        schedule = "manual runs only" if definition.schedule is None else f"schedule '{definition.schedule}'"
+        runs_basis = (
+            f"{runs:g} runs/month (stated)"
+            if runs_per_month is not None
+            else f"{runs:g} runs/month ({schedule})"
+        )
+        if task_seconds is not None:
+            durations = tuple(float(task_seconds) for _ in definition.tasks)
+            duration_basis = f"every task {task_seconds:g} s (stated)"
+        else:
+            default = _timeout(definition.default_args)
+            durations = tuple(
+                _timeout(task.parameters) or default or float(serverless.MAX_EXECUTION_TIMEOUT_SECONDS)
+                for task in definition.tasks.values()
+            )
+            duration_basis = "every task its execution_timeout (an upper bound)"
+        tasks = f"{len(durations)} task{'' if len(durations) == 1 else 's'}"
+        return cls(
+            name=definition.dag_id,
+            runs_per_month=runs,
+            task_seconds=durations,
+            basis=f"{runs_basis}; {tasks}, {duration_basis}",
+        )
+
+
+def _timeout(arguments: Mapping[str, Any]) -> float | None:
+    value = arguments.get("execution_timeout")
+    if isinstance(value, Mapping):
+        return (
+            float(value.get("seconds", 0))
+            + 60 * float(value.get("minutes", 0))
+            + 3600 * float(value.get("hours", 0))
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowCost:
+    usage: WorkflowUsage
+    billed_task_seconds_per_run: int
+    per_run: float | None
+    monthly: float | None
+    break_even_runs: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    """A classic environment's month next to the same month of workflows on MWAA Serverless.
+
+    ``classic_monthly``: the environment's own lines at idle (environment hour, schedulers and
+    web servers beyond those included, minimum workers), None when unpriced. The network, key,
+    alarms and logs are left out on both sides: workflows that reach the internet need the NAT
+    too. ``break_even_runs`` of a workflow: the runs a month at which it alone costs the
+    classic month; ``break_even_factor``: how many times the stated usage of all the workflows
+    together costs the classic month."""
+
+    name: str
+    region: str
+    environment_class: str
+    classic_monthly: float | None
+    price: serverless.TaskHourPrice | None
+    workflows: tuple[WorkflowCost, ...]
+    serverless_monthly: float | None
+    break_even_factor: float | None
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        def money(value: float | None) -> float | None:
+            return None if value is None else round(value, 2)
+
+        return {
+            "name": self.name,
+            "region": self.region,
+            "currency": "USD",
+            "environment_class": self.environment_class,
+            "classic_monthly": money(self.classic_monthly),
+            "task_hour_price": None if self.price is None else dataclasses.asdict(self.price),
+            "serverless_monthly": money(self.serverless_monthly),
+            "break_even_factor": self.break_even_factor,
+            "workflows": [
+                {
+                    "name": w.usage.name,
+                    "runs_per_month": w.usage.runs_per_month,
+                    "billed_task_seconds_per_run": w.billed_task_seconds_per_run,
+                    "per_run": None if w.per_run is None else round(w.per_run, 4),
+                    "monthly": money(w.monthly),
+                    "break_even_runs": w.break_even_runs,
+                    "basis": w.usage.basis,
+                }
+                for w in self.workflows
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def compare_serverless(
+    environment: EnvironmentFootprint,
+    usages: Sequence[WorkflowUsage],
+    *,
+    region: str,
+    name: str = "",
+    prices: Mapping[str, Any] | None = None,
+    price: serverless.TaskHourPrice | None = None,
+) -> Comparison:
+    """Compare the classic ``environment`` with ``usages`` on MWAA Serverless in ``region``
+    (its price table, or ``prices``/``price`` given). A missing price leaves its side and the
+    break-even points None, with a note naming what is missing; nothing is borrowed from
+    another region."""
+    table = prices if prices is not None else load_prices(region)
+    notes: list[str] = []
+    classic: float | None = None
+    if table is None:
+        notes.append(f"no price table for region {region}: the classic environment is unpriced")
+    else:
+        estimate = price_footprint(Footprint(environments=(environment,)), region=region, prices=table)
+        if estimate.priced:
+            classic = estimate.monthly_idle
+        else:
+            notes.extend(n for n in estimate.notes if "unpriced" in n)
+    if price is None and table is not None:
+        price = _task_hour_of(table, region)
+    if price is None:
+        notes.append(_task_hour_missing(table, region))
+    costs: list[WorkflowCost] = []
+    for usage in usages:
+        billed = sum(serverless.billed_task_seconds(d) for d in usage.task_seconds)
+        per_run = serverless.run_cost(usage.task_seconds, price=price) if price is not None else None
+        costs.append(
+            WorkflowCost(
+                usage=usage,
+                billed_task_seconds_per_run=billed,
+                per_run=per_run,
+                monthly=None if per_run is None else per_run * usage.runs_per_month,
+                break_even_runs=(
+                    serverless.break_even_runs(classic, per_run)
+                    if classic is not None and per_run is not None and per_run > 0
+                    else None
+                ),
+            )
+        )
+    monthly = None if price is None else sum(c.monthly or 0.0 for c in costs)
+    factor = classic / monthly if classic is not None and monthly else None
+    if price is not None:
+        notes.append(
+            f"MWAA Serverless: ${price.usd_per_task_hour:g} per task-hour in {region}, billed per second "
+            f"with a {serverless.MINIMUM_BILLED_SECONDS_PER_TASK} s minimum per task ({price.source}, "
+            f"{price.as_of})"
+        )
+    notes.append(
+        "classic: the environment's own hours at idle (minimum workers); network, key, alarms and logs are "
+        "left out on both sides"
+    )
+    return Comparison(
+        name=name,
+        region=region,
+        environment_class=environment.environment_class,
+        classic_monthly=classic,
+        price=price,
+        workflows=tuple(costs),
+        serverless_monthly=monthly,
+        break_even_factor=factor,
+        notes=tuple(notes),
+    )
+
+
+def _amount(value: float | None, digits: int = 2) -> str:
+    return "unpriced" if value is None else f"{value:,.{digits}f}"
+
+
+def _runs(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """``make cost``'s "classic or serverless" table of ``comparison``."""
+    c = comparison
+    rows = [
+        f"{c.name}: classic or serverless, USD a month, {c.region}",
+        f"  classic environment ({c.environment_class}, idle): {_amount(c.classic_monthly)}",
+        f"  {'workflow':<28} {'runs/month':>10} {'task-s/run':>10} {'per run':>9} {'a month':>9} "
+        f"{'break-even runs/month':>22}",
+    ]
+    for w in c.workflows:
+        rows.append(
+            f"  {w.usage.name:<28} {w.usage.runs_per_month:>10,.1f} {w.billed_task_seconds_per_run:>10} "
+            f"{_amount(w.per_run, 4):>9} {_amount(w.monthly):>9} {_runs(w.break_even_runs):>22}"
+        )
+    rows.append(f"  serverless, all workflows: {_amount(c.serverless_monthly)}")
+    if c.break_even_factor is not None:
+        rows.append(f"  the classic month costs as much as {c.break_even_factor:,.1f} times this usage")
+    rows.append("  usage:")
+    rows += [f"  - {w.usage.name}: {w.usage.basis}" for w in c.workflows]
+    rows.append("  notes:")
+    rows += [
+        textwrap.fill(note, width=100, initial_indent="  - ", subsequent_indent="    ") for note in c.notes
+    ]
+    return "\n".join(rows)
+
+
+def comparison_markdown(comparison: Comparison) -> str:
+    """``comparison`` as a Markdown table (docs/serverless.md holds one, checked by a test)."""
+    c = comparison
+    rows = [
+        "| | runs a month | billed task-seconds a run | USD a run | USD a month | break-even runs a month |",
+        "|---|---|---|---|---|---|",
+        f"| classic `{c.environment_class}`, idle | — | — | — | {_amount(c.classic_monthly)} | — |",
+    ]
+    for w in c.workflows:
+        rows.append(
+            f"| serverless `{w.usage.name}` | {w.usage.runs_per_month:,.1f} | "
+            f"{w.billed_task_seconds_per_run:,} | {_amount(w.per_run, 4)} | {_amount(w.monthly)} | "
+            f"{_runs(w.break_even_runs)} |"
+        )
+    return "\n".join(rows)

@@ -851,20 +851,11 @@ class TaskHourPrice:
 
 # Billing: per second of task run time, with a one-minute minimum per task (user guide, "What is
 # Amazon MWAA Serverless?": "a cost model based on the actual compute time during task
-# execution"; the one-minute minimum and per-second billing as read from the pricing page by the
-# source below).
+# execution"; the one-minute minimum and per-second billing as the secondary source of the
+# ap-northeast-1 price table reads them from the pricing page).
 MINIMUM_BILLED_SECONDS_PER_TASK = 60
-# Only figures with a source are listed. us-east-1 is not: no stored copy of the pricing page or
-# of a secondary source gives its figure (the "about $0.08" in circulation has no source here).
-TASK_HOUR_PRICES: Mapping[str, TaskHourPrice] = {
-    "ap-northeast-1": TaskHourPrice(
-        region="ap-northeast-1",
-        usd_per_task_hour=0.104,
-        source="https://dev.classmethod.jp/articles/amazon-mwaa-serverless-cost-comparison "
-        "(secondary: the AWS pricing page's 'AWS Managed Tasks' rate for Tokyo)",
-        as_of="2025-11-30",
-    ),
-}
+# The task-hour price of each Region is data: the price tables (mwaa_rules/data/prices/<region>.json,
+# ``mwaa_serverless/task_hour``), read by mwaa_rules.cost.task_hour_price with its source and date.
 
 
 def billed_task_seconds(duration_seconds: float) -> int:
