@@ -23,6 +23,7 @@ test: $(VENV)/.dev-installed node_modules/.installed
 	ruff check .
 	ruff format --check .
 	lint-imports --no-logo --no-cache
+	mypy
 	python -m pytest -n auto
 
 ## diff / deploy: for an AWS account (credentials in the environment), PROFILE=dev|prod|...
@@ -36,6 +37,14 @@ DEPLOY_CI_FLAGS := $(if $(filter true,$(CI)),--require-approval never --outputs-
 deploy: $(VENV)/.dev-installed node_modules/.installed
 	python -m tools.check_dags --profile "$(PROFILE)"
 	$(CDK) deploy --all -c profile=$(PROFILE) $(DEPLOY_CI_FLAGS)
+
+## failover: PROFILE=<standby> (a profile another one names as its standby): deploy its stacks, restore
+##           its primary's newest replicated backup into it, run the smoke check (docs/disaster-recovery.md).
+##           DRY_RUN=1 deploys nothing and only plans the restore; ALLOW_GAPS=1, KEEP_PAUSED=1 pass through.
+.PHONY: failover
+failover: $(VENV)/.dev-installed node_modules/.installed
+	@test "$(origin PROFILE)" != "file" || { echo "usage: make failover PROFILE=<standby profile> [DRY_RUN=1]" >&2; exit 2; }
+	python -m tools.failover "$(PROFILE)"$(if $(DRY_RUN), --dry-run)$(if $(ALLOW_GAPS), --allow-gaps)$(if $(KEEP_PAUSED), --keep-paused)
 
 ## review: offline change report, BASE (a git ref) against the working tree, for every profile of
 ##         either side's cdk.json (or PROFILE=dev,prod); FORMAT=markdown|json,

@@ -86,7 +86,7 @@ class Sample:
 def generated_archive(size: int) -> dict[str, Any]:
     """``size`` finished hourly runs of ``bench_<size>``, as a backup of a source would hold them."""
     start = STARTS[size]
-    runs = []
+    runs: list[dict[str, Any]] = []
     for i in range(size):
         when = (start + timedelta(hours=i)).isoformat()
         runs.append(
@@ -205,15 +205,16 @@ def main() -> int:
             for name in transports:
                 for rep in range(args.repeats):
                     transport, counters = transport_for(name, source)
-                    data, sample = timed(
-                        lambda t=transport, w=window: backup(
+
+                    def run_backup(t: Transport = transport, w: BackupOptions = window) -> Any:
+                        return backup(
                             AirflowClient(t),
                             environment={"name": ENV},
                             options=w,
                             created_at=datetime.now(UTC),
-                        ),
-                        counters,
-                    )
+                        )
+
+                    data, sample = timed(run_backup, counters)
                     path = work / f"backup-{size}.json.gz"
                     sample.size_gz = archive.write(data, path)
                     sample.size_json = len(archive.dumps(data, compress=False))
@@ -236,7 +237,11 @@ def main() -> int:
                 dest = airflow(work / f"dest-{size}-{name}-{rep}", dags)
                 try:
                     transport, counters = transport_for(name, dest)
-                    _, sample = timed(lambda t=transport, a=saved: run_restore(AirflowClient(t), a), counters)
+
+                    def run(t: Transport = transport, a: archive.Archive = saved) -> Any:
+                        return run_restore(AirflowClient(t), a)
+
+                    _, sample = timed(run, counters)
                     alive(dest)
                 finally:
                     dest.stop()

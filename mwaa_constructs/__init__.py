@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from mwaa_constructs.access import AirflowAccess
 from mwaa_constructs.artifacts import AirflowArtifacts, ArtifactError
+from mwaa_constructs.backup import BackupBucket, ReplicaStorage, ScheduledBackup
 from mwaa_constructs.dag_bucket import DagBucket
 from mwaa_constructs.encryption import AirflowKey
 from mwaa_constructs.environment import (
@@ -41,6 +42,7 @@ __all__ = [
     "AirflowMonitoring",
     "AirflowNetwork",
     "ArtifactError",
+    "BackupBucket",
     "DagBucket",
     "EndpointManagement",
     "EnvironmentBase",
@@ -48,7 +50,9 @@ __all__ = [
     "EnvironmentMetricOptions",
     "ExecutionRole",
     "LogLevel",
+    "ReplicaStorage",
     "S3ObjectVersion",
+    "ScheduledBackup",
     "SecretsManagerBackend",
     "ServerlessWorkflow",
     "WebserverAccessMode",

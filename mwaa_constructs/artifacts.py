@@ -15,13 +15,14 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from mwaa_constructs.dag_files import DAG_EXCLUDES, list_dag_files
 from mwaa_constructs.environment import S3ObjectVersion
@@ -82,6 +83,13 @@ class ArtifactSummary:
 
     key: str
     sha256: str
+
+
+class _SizingArguments(TypedDict, total=False):
+    """The BucketDeployment keyword arguments a :class:`DeploymentSizing` sets."""
+
+    ephemeral_storage_size: cdk.Size
+    memory_limit: int
 
 
 @dataclass(frozen=True)
@@ -260,7 +268,7 @@ class AirflowArtifacts(Construct):
             prune=True,
             exclude=list(keep_in_dag_folder),
             retain_on_delete=True,
-            **self._sizing("Dags", f"{dags_dir} (DAG folder)", archive, unpacked),  # type: ignore[arg-type]
+            **self._sizing("Dags", f"{dags_dir} (DAG folder)", archive, unpacked),
         )
         self._acknowledge(self.dags_deployment)
         self.summaries["dags"] = ArtifactSummary(f"{dag_s3_path}/", _hash_files(dags_dir, self.dag_files))
@@ -305,15 +313,15 @@ class AirflowArtifacts(Construct):
         """Each requirement of the requirements file and the version pip installs on MWAA."""
         return self.requirements_check.requirements if self.requirements_check else ()
 
-    def _sizing(self, id: str, artifact: str, archive: int, unpacked: int) -> dict[str, object]:
+    def _sizing(self, id: str, artifact: str, archive: int, unpacked: int) -> _SizingArguments:
         """BucketDeployment keyword arguments for the /tmp and memory ``artifact`` needs (none
         when the defaults fit), recorded in :attr:`deployment_sizes`."""
         sizing = size_deployment(artifact, archive_bytes=archive, unpacked_bytes=unpacked)
         self.deployment_sizes[id] = sizing
-        arguments: dict[str, object] = {}
+        arguments: _SizingArguments = {}
         if sizing.ephemeral_storage_mib is not None:
             arguments["ephemeral_storage_size"] = cdk.Size.mebibytes(sizing.ephemeral_storage_mib)
-        if sizing.memory_mb not in (None, BUCKET_DEPLOYMENT_DEFAULT_MEMORY_MB):
+        if sizing.memory_mb is not None and sizing.memory_mb != BUCKET_DEPLOYMENT_DEFAULT_MEMORY_MB:
             arguments["memory_limit"] = sizing.memory_mb
         return arguments
 
@@ -347,7 +355,7 @@ class AirflowArtifacts(Construct):
         name: str,
         source: s3deploy.ISource,
         digest: str,
-        sizing: dict[str, object],
+        sizing: _SizingArguments,
     ) -> S3ObjectVersion:
         key = f"{prefix}{name}"
         deployment = s3deploy.BucketDeployment(
@@ -358,7 +366,7 @@ class AirflowArtifacts(Construct):
             destination_key_prefix=prefix,
             prune=False,
             retain_on_delete=True,
-            **sizing,  # type: ignore[arg-type]
+            **sizing,
         )
         self._acknowledge(deployment)
         # BucketDeployment reports object versions only for files kept zipped; these must be
@@ -403,7 +411,8 @@ class AirflowArtifacts(Construct):
         provider = cdk.Stack.of(self).node.try_find_child(_AWS_CUSTOM_RESOURCE_PROVIDER_ID)
         if provider is not None:
             acknowledge_cdk_handler(provider, what="CDK's AwsCustomResource provider")
-        cdk.Validations.of(version.grant_principal).acknowledge(  # type: ignore[arg-type]
+        # AwsCustomResource types its grant principal as an IPrincipal; it is the provider's role.
+        cdk.Validations.of(cast(IConstruct, version.grant_principal)).acknowledge(
             cdk.Acknowledgment(
                 id=LAMBDA_BASIC_EXECUTION,
                 reason="CDK's AwsCustomResource provider writes its own logs; the managed policy "

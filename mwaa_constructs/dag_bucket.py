@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -35,6 +36,17 @@ def bucket_name_part(environment_name: str) -> str:
         return part
     digest = hashlib.sha256(environment_name.encode()).hexdigest()[:6]
     return f"{part[: _MAX_NAME_PART - 7].strip('-')}-{digest}".lstrip("-")
+
+
+class _BucketBaseline(TypedDict):
+    """The ``s3.Bucket`` keyword arguments both buckets of :class:`SecureBucket` share."""
+
+    block_public_access: s3.BlockPublicAccess
+    enforce_ssl: bool
+    versioned: bool
+    object_ownership: s3.ObjectOwnership
+    removal_policy: cdk.RemovalPolicy
+    auto_delete_objects: bool
 
 
 class SecureBucket(Construct):
@@ -77,7 +89,7 @@ class SecureBucket(Construct):
             noncurrent_version_expiration=noncurrent_version_expiration or cdk.Duration.days(90),
             abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
         )
-        common = {
+        common: _BucketBaseline = {
             "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
             "enforce_ssl": True,
             "versioned": True,
@@ -90,7 +102,7 @@ class SecureBucket(Construct):
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
             lifecycle_rules=[expire_noncurrent],
-            **common,  # type: ignore[arg-type]
+            **common,
         )
         cdk.Validations.of(self.access_log_bucket).acknowledge(
             cdk.Acknowledgment(
@@ -116,7 +128,7 @@ class SecureBucket(Construct):
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix=access_log_prefix,
             lifecycle_rules=[expire_noncurrent, *lifecycle_rules],
-            **common,  # type: ignore[arg-type]
+            **common,
         )
         acknowledged = {"S3BucketReplicationEnabled": _REPLICATION_REASON}
         if encryption_key is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict, Unpack
+from typing import TypedDict, Unpack, cast
 
 import aws_cdk as cdk
 import jsii
@@ -351,8 +351,11 @@ class _ImportedEnvironment(EnvironmentBase):
         self.role = role
         self._connections = _connections(security_groups)
         # What CDK uses for resources imported without a role: a grant to it is reported (a
-        # warning, or an error for resource grants), never silently dropped.
-        self._grant_principal = role if role is not None else iam.UnknownPrincipal(resource=self)
+        # warning, or an error for resource grants), never silently dropped. The cast: jsii's
+        # Python class of UnknownPrincipal lacks IPrincipal's optional principal_account.
+        self._grant_principal = (
+            role if role is not None else cast(iam.IPrincipal, iam.UnknownPrincipal(resource=self))
+        )
 
 
 class AirflowEnvironment(EnvironmentBase):

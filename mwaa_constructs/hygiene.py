@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -37,7 +39,7 @@ def drop_redundant_depends_on(stack: cdk.Stack) -> None:
             node.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
 
 
-def _is_role_under(construct: IConstruct, scope: str) -> bool:
+def _is_role_under(construct: IConstruct, scope: str) -> TypeGuard[cdk.CfnResource]:
     is_role = isinstance(construct, iam.CfnRole) or (
         type(construct) is cdk.CfnResource and construct.cfn_resource_type == "AWS::IAM::Role"
     )

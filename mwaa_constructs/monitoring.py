@@ -272,8 +272,21 @@ class AirflowMonitoring(Construct):
         percent = cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False)
         at_threshold = [cloudwatch.HorizontalAnnotation(value=UTILIZATION_THRESHOLD, label="alarm")]
 
-        def graph(title: str, metrics: list[cloudwatch.IMetric], **kwargs: object) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(title=title, left=metrics, width=8, height=6, **kwargs)  # type: ignore[arg-type]
+        def graph(
+            title: str,
+            metrics: list[cloudwatch.IMetric],
+            *,
+            left_y_axis: cloudwatch.YAxisProps | None = None,
+            left_annotations: list[cloudwatch.HorizontalAnnotation] | None = None,
+        ) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(
+                title=title,
+                left=metrics,
+                width=8,
+                height=6,
+                left_y_axis=left_y_axis,
+                left_annotations=left_annotations,
+            )
 
         if self.alarms:
             self.dashboard.add_widgets(

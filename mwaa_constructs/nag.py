@@ -7,7 +7,7 @@ import json
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from constructs import Construct
+from constructs import IConstruct
 
 from mwaa_rules import compliance
 
@@ -19,7 +19,7 @@ LAMBDA_BASIC_EXECUTION = (
 COMPLIANCE_PACK_PREFIXES = tuple(pack.rule_prefix for pack in compliance.PACKS)
 
 
-def acknowledge_compliance(scope: Construct, findings: dict[str, str]) -> None:
+def acknowledge_compliance(scope: IConstruct, findings: dict[str, str]) -> None:
     """Acknowledge compliance-pack rules (``{"IAMNoInlinePolicy": reason}``) on ``scope``, for
     each pack of :data:`mwaa_rules.compliance.PACKS` that has the rule, with the same reason."""
     cdk.Validations.of(scope).acknowledge(
@@ -32,7 +32,7 @@ def acknowledge_compliance(scope: Construct, findings: dict[str, str]) -> None:
     )
 
 
-def acknowledge_cdk_handler(function: Construct, *, what: str) -> None:
+def acknowledge_cdk_handler(function: IConstruct, *, what: str) -> None:
     """The findings on a Lambda function that aws-cdk-lib creates and owns (a custom-resource
     handler ``what``), explained once for every pack."""
     cdk.Validations.of(function).acknowledge(
@@ -55,7 +55,7 @@ def acknowledge_cdk_handler(function: Construct, *, what: str) -> None:
     )
 
 
-def acknowledge_cdk_inline_policy(policy: Construct, *, what: str) -> None:
+def acknowledge_cdk_inline_policy(policy: IConstruct, *, what: str) -> None:
     """``IAMNoInlinePolicy`` on the inline policy aws-cdk-lib writes for its own handler role."""
     acknowledge_compliance(
         policy,
@@ -67,14 +67,14 @@ def acknowledge_cdk_inline_policy(policy: Construct, *, what: str) -> None:
     )
 
 
-def resource_finding(scope: Construct, arn: str) -> str:
+def resource_finding(scope: IConstruct, arn: str) -> str:
     """The IAM5 finding text of a resource ARN, as cdk-nag writes it in ``scope``'s stack:
     pseudo parameters and references as ``<...>``, literal account and region where the stack
     has them. Derived from the value itself, so it holds with or without an account and region."""
     return f"Resource::{_nag_text(cdk.Stack.of(scope).resolve(arn))}"
 
 
-def cdk_asset_objects_finding(scope: Construct) -> str:
+def cdk_asset_objects_finding(scope: IConstruct) -> str:
     """The IAM5 finding text of the CDK bootstrap asset bucket's objects, for the bootstrap
     qualifier of ``scope``'s stack (``hnb659fds`` unless ``@aws-cdk/core:bootstrapQualifier``
     or the synthesizer says otherwise)."""
@@ -84,20 +84,20 @@ def cdk_asset_objects_finding(scope: Construct) -> str:
     return resource_finding(scope, f"arn:{stack.partition}:s3:::{bucket}/*")
 
 
-def acknowledge_iam5(scope: Construct, findings: dict[str, str]) -> None:
+def acknowledge_iam5(scope: IConstruct, findings: dict[str, str]) -> None:
     """Acknowledge granular ``AwsSolutions-IAM5[...]`` findings on ``scope``, each with a reason."""
     cdk.Validations.of(scope).acknowledge(
         *(cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{f}]", reason=r) for f, r in findings.items())
     )
 
 
-def logical_id(construct: Construct) -> str:
+def logical_id(construct: IConstruct) -> str:
     """Logical id of an L2's CloudFormation resource, in its own stack ('' when imported)."""
     child = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
     return cdk.Stack.of(child).get_logical_id(child) if isinstance(child, cdk.CfnElement) else ""
 
 
-def bucket_objects_finding(scope: Construct, bucket: s3.IBucket, prefix: str = "") -> str:
+def bucket_objects_finding(scope: IConstruct, bucket: s3.IBucket, prefix: str = "") -> str:
     """The IAM5 finding text of ``bucket``'s objects under ``prefix``, as cdk-nag writes it in
     ``scope``'s stack: ``<Logical.Arn>`` for a local bucket, the export name for one of another
     stack (the same export CDK creates for the reference)."""
@@ -115,6 +115,8 @@ def _nag_text(node: object) -> str:
         return node.replace("${", "<").replace("}", ">")
     if isinstance(node, dict):
         if "Fn::Join" in node:
+            separator: str
+            items: list[object]
             separator, items = node["Fn::Join"]
             return separator.join(_nag_text(item) for item in items)
         if "Fn::GetAtt" in node:

@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from mwaa_constructs.nag import acknowledge_compliance
 from mwaa_constructs.roles import ManagedPolicyRole
@@ -167,7 +167,7 @@ def _zone(subnet: ec2.ISubnet) -> str | None:
         return None
 
 
-def _describe(value: str, construct: Construct | None) -> str:
+def _describe(value: str, construct: IConstruct | None) -> str:
     """A value for an error message: itself, or where it comes from when it is a token."""
     if not cdk.Token.is_unresolved(value):
         return value

@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict, Unpack
+
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+
+class RoleOptions(TypedDict):
+    """The keyword arguments of ``iam.Role``."""
+
+    assumed_by: iam.IPrincipal
+    description: NotRequired[str | None]
+    external_ids: NotRequired[Sequence[str] | None]
+    inline_policies: NotRequired[Mapping[str, iam.PolicyDocument] | None]
+    managed_policies: NotRequired[Sequence[iam.IManagedPolicy] | None]
+    max_session_duration: NotRequired[cdk.Duration | None]
+    path: NotRequired[str | None]
+    permissions_boundary: NotRequired[iam.IManagedPolicy | None]
+    role_name: NotRequired[str | None]
 
 
 class ManagedPolicyRole(iam.Role):
@@ -18,8 +36,8 @@ class ManagedPolicyRole(iam.Role):
     second managed policy by its owner.
     """
 
-    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
-        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id: str, **kwargs: Unpack[RoleOptions]) -> None:
+        super().__init__(scope, id, **kwargs)
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self])
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -307,17 +308,30 @@ class ServerlessWorkflow(WorkflowBase):
 _PRIVATE = ec2.SubnetType.PRIVATE_WITH_EGRESS
 
 
-def _selection_arguments(selection: ec2.SubnetSelection) -> dict[str, object]:
-    """``vpc.select_subnets`` takes the selection's fields as keyword arguments."""
-    return {
-        key: value
-        for key, value in {
-            "availability_zones": selection.availability_zones,
-            "one_per_az": selection.one_per_az,
-            "subnet_filters": selection.subnet_filters,
-            "subnet_group_name": selection.subnet_group_name,
-            "subnets": selection.subnets,
-            "subnet_type": selection.subnet_type,
-        }.items()
-        if value is not None
-    }
+class _SelectSubnetsArguments(TypedDict, total=False):
+    """The keyword arguments of ``vpc.select_subnets``: the fields of an ``ec2.SubnetSelection``."""
+
+    availability_zones: Sequence[str]
+    one_per_az: bool
+    subnet_filters: Sequence[ec2.SubnetFilter]
+    subnet_group_name: str
+    subnets: Sequence[ec2.ISubnet]
+    subnet_type: ec2.SubnetType
+
+
+def _selection_arguments(selection: ec2.SubnetSelection) -> _SelectSubnetsArguments:
+    """``vpc.select_subnets`` takes the selection's fields as keyword arguments (those set)."""
+    arguments: _SelectSubnetsArguments = {}
+    if selection.availability_zones is not None:
+        arguments["availability_zones"] = selection.availability_zones
+    if selection.one_per_az is not None:
+        arguments["one_per_az"] = selection.one_per_az
+    if selection.subnet_filters is not None:
+        arguments["subnet_filters"] = selection.subnet_filters
+    if selection.subnet_group_name is not None:
+        arguments["subnet_group_name"] = selection.subnet_group_name
+    if selection.subnets is not None:
+        arguments["subnets"] = selection.subnets
+    if selection.subnet_type is not None:
+        arguments["subnet_type"] = selection.subnet_type
+    return arguments

@@ -66,10 +66,11 @@ class PathTooLong(UsageError):
 
 
 def _is_throttled(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code")
+    code: object = error.response.get("Error", {}).get("Code")
     if code in {"ThrottlingException", "TooManyRequestsException"}:
         return True
-    return code == "RestApiClientException" and error.response.get("RestApiStatusCode") == 429
+    status: object = error.response.get("RestApiStatusCode")
+    return code == "RestApiClientException" and status == 429
 
 
 class AirflowApi:

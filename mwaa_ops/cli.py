@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -138,9 +138,17 @@ def cmd_wait(ctx: Context) -> Result:
     )
 
 
+class _DagLine(TypedDict):
+    """One DAG of ``dags``: the REST API's id and paused state as given, its tag names."""
+
+    dag_id: Any
+    is_paused: Any
+    tags: list[str]
+
+
 def cmd_dags(ctx: Context) -> Result:
     api = ctx.api()
-    dags = [
+    dags: list[_DagLine] = [
         {
             "dag_id": d.get("dag_id"),
             "is_paused": d.get("is_paused"),
@@ -233,7 +241,7 @@ def cmd_login(ctx: Context) -> Result:
         # The hostname is the web server's VPC endpoint: a browser elsewhere times out.
         ctx.progress(
             "the web server is private (PRIVATE_ONLY): the URL loads only from a network that its "
-            "security group admits on TCP 443 (profile setting webserver_access; see the README, "
+            "security group admits on TCP 443 (profile setting webserver_access; see docs/operations.md, "
             "Reaching a private web server)"
         )
     data = {

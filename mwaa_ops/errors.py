@@ -22,7 +22,7 @@ from botocore.exceptions import (
 
 
 class ExitCode(IntEnum):
-    """Exit codes of every command, documented in ``--help`` and the README."""
+    """Exit codes of every command, documented in ``--help`` and docs/operations.md."""
 
     OK = 0
     FAILED = 1  # a check failed, a DAG run failed, an environment update failed

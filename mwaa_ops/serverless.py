@@ -311,12 +311,13 @@ class ServerlessApi:
             instance_id = summary.get("TaskInstanceId")
             if not instance_id:  # optional in the model; without it there is nothing to look up
                 continue
-            detail = self._call(
-                lambda instance_id=instance_id: self._client().get_task_instance(
+
+            def describe(instance_id: str = instance_id) -> Any:
+                return self._client().get_task_instance(
                     WorkflowArn=workflow.arn, RunId=run_id, TaskInstanceId=instance_id
-                ),
-                target=f"task instance {instance_id} of {target}",
-            )
+                )
+
+            detail = self._call(describe, target=f"task instance {instance_id} of {target}")
             instances.append(TaskInstance.from_responses(summary, detail))
         return sorted(instances, key=_start_order)
 

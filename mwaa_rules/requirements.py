@@ -127,7 +127,7 @@ def image_constraints(airflow_version: str) -> ImageConstraints | None:
 
 
 def _read_pins(text: str) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in text.splitlines():
         line = _COMMENT.sub("", line).strip()
         if line:

@@ -380,7 +380,8 @@ def _read_setting(key: str, spec: object, shown: str, problems: list[str]) -> Ad
         default_problem = check_value(schema, spec["default"])
         if default_problem is not None:
             problems.append(f"{where}.default: got {spec['default']!r}; {default_problem}")
-    if len(problems) > before:
+    # A description that is not a string has added a problem above; the isinstance tells mypy.
+    if len(problems) > before or not isinstance(description, str):
         return None
     return AddonSetting(
         key=key, schema=dict(schema), default=spec["default"], description=description, impact=impact

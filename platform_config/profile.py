@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from mwaa_rules import backup as backup_rules
 from mwaa_rules import rules, versions
+from mwaa_rules import serverless as serverless_rules
 from mwaa_rules.compliance import COMPLIANCE_PACKS
 from platform_config import schema
 from platform_config.addons import DEFAULT_ROOT, AddonManifest, check_value, discover
@@ -38,6 +40,7 @@ __all__ = [
     "AccessSettings",
     "AlarmSettings",
     "ArtifactSettings",
+    "BackupSettings",
     "NetworkSettings",
     "Profile",
     "ProfileCheck",
@@ -45,6 +48,7 @@ __all__ = [
     "ProfilesError",
     "RoleAccess",
     "SecretsBackendSettings",
+    "ServerlessSettings",
     "WebserverAccessSettings",
     "load_profile",
     "load_profiles",
@@ -66,7 +70,7 @@ _CIDR_PATTERN = re.compile(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?")
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSettings:
-    """Where the environment runs. See the README's configuration reference."""
+    """Where the environment runs. See docs/configuration.md."""
 
     mode: NetworkMode = field(default=_default("network.mode"))
     nat_gateways: int = field(default=_default("network.nat_gateways"))
@@ -78,7 +82,7 @@ class NetworkSettings:
 @dataclass(frozen=True, kw_only=True)
 class WebserverAccessSettings:
     """Who may open a ``PRIVATE_ONLY`` web server: TCP 443 into the environment's security
-    group from these IPv4 ranges and security groups (see the README's configuration reference).
+    group from these IPv4 ranges and security groups (see docs/configuration.md).
 
     Empty (the default): only the environment itself, which is what MWAA's self-referencing
     group admits."""
@@ -101,7 +105,7 @@ class ArtifactSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class AlarmSettings:
-    """The recommended CloudWatch alarms and where they notify. See the README's Observability."""
+    """The recommended CloudWatch alarms and where they notify. See docs/observability.md."""
 
     enabled: bool = field(default=_default("alarms.enabled"))
     email: tuple[str, ...] = field(default=_default("alarms.email"))
@@ -115,6 +119,43 @@ class SecretsBackendSettings:
     enabled: bool = field(default=_default("secrets_backend.enabled"))
     connections_prefix: str = field(default=_default("secrets_backend.connections_prefix"))
     variables_prefix: str = field(default=_default("secrets_backend.variables_prefix"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerlessSettings:
+    """The profile's Amazon MWAA Serverless workflows (docs/serverless.md): folders relative to the
+    repository root; ``workflows`` None: none."""
+
+    workflows: str | None = None
+    code: str | None = None
+    network: Literal["none", "private"] = field(default=_default("serverless.network"))
+
+    def definitions(self, root: Path) -> tuple[Path, ...]:
+        """The definition files of ``workflows`` under ``root``, sorted by name."""
+        if self.workflows is None:
+            return ()
+        return tuple(sorted((root / self.workflows).glob("*.yaml")))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupSettings:
+    """Scheduled backups of the environment's metadata (docs/disaster-recovery.md): how often, how
+    long they are kept, the window of DAG runs each holds, and the region they are replicated to."""
+
+    enabled: bool = field(default=_default("backup.enabled"))
+    schedule: str = field(default=_default("backup.schedule"))
+    retention_days: int = field(default=_default("backup.retention_days"))
+    window_days: int = field(default=_default("backup.window_days"))
+    xcom: bool = field(default=_default("backup.xcom"))
+    object_lock_days: int | None = None
+    replica_region: str | None = None
+
+    @property
+    def schedule_interval_seconds(self) -> int:
+        """The longest time between two backups of :attr:`schedule` (validated by the reader)."""
+        parsed = backup_rules.parse_schedule(self.schedule)
+        assert parsed is not None, self.schedule
+        return parsed.interval_seconds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,6 +213,11 @@ class Profile:
     secrets_backend: SecretsBackendSettings = field(default_factory=SecretsBackendSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
     compliance: tuple[str, ...] = field(default=_default("compliance"))
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    # The profile that takes over in backup.replica_region (checked against cdk.json's profiles).
+    standby: str | None = field(default=_default("standby"))
+    classic_environment: bool = field(default=_default("classic_environment"))
+    serverless: ServerlessSettings = field(default_factory=ServerlessSettings)
     # The add-ons the profile was read with (their manifests) and their settings: add-on name ->
     # setting key -> value, the manifest's default where the profile sets none.
     addon_manifests: tuple[AddonManifest, ...] = ()
@@ -192,9 +238,18 @@ class Profile:
         return f"{stack_name_base(self.environment_name)}-{manifest.stack_suffix}"
 
     @property
+    def replica_stack_name(self) -> str | None:
+        """Name of the stack in ``backup.replica_region`` that holds the replicas, or None."""
+        if not (self.backup.enabled and self.backup.replica_region):
+            return None
+        return f"{stack_name_base(self.environment_name)}-replica"
+
+    @property
     def stack_names(self) -> tuple[str, ...]:
-        """Names of every stack this profile deploys: the platform's, then each add-on's."""
-        return (self.platform_stack_name, *(self.addon_stack_name(m) for m in self.enabled_addons))
+        """Names of every stack this profile deploys: the replica stack (deployed first: the
+        platform's replication rules need its buckets), the platform's, then each add-on's."""
+        replica = (self.replica_stack_name,) if self.replica_stack_name else ()
+        return (*replica, self.platform_stack_name, *(self.addon_stack_name(m) for m in self.enabled_addons))
 
     @property
     def availability_zones(self) -> int:
@@ -203,9 +258,15 @@ class Profile:
 
     @property
     def addon_footprints(self) -> tuple[Mapping[str, int], ...]:
-        """What the stacks of the add-ons this profile deploys bill, as their manifests say
-        (read by the cost model, ``mwaa_rules.cost``)."""
-        return tuple(m.footprint for m in self.enabled_addons)
+        """What the stacks of the add-ons this profile deploys bill, as their manifests say, and
+        what its backups add beside the environment: their two alarms (backup-missing,
+        backup-failed) and, replicated with a customer managed key, the replica key (read by
+        the cost model, ``mwaa_rules.cost``)."""
+        addons = tuple(m.footprint for m in self.enabled_addons)
+        if not self.backup.enabled:
+            return addons
+        replica_key = self.replica_stack_name is not None and self.encryption == "customer_managed"
+        return (*addons, {"alarms": 2, "kms_keys": 1 if replica_key else 0})
 
     @property
     def python_version(self) -> str:
@@ -380,7 +441,9 @@ def load_profile(
     if not isinstance(raw, Mapping):
         raise ProfileError(name, [f"profile: got {_show(raw)}; expected an object of settings"])
     found = addon_manifests() if manifests is None else manifests
-    profile, problems, _ = _read_profile(name, raw, root, found)
+    profile, problems, failed = _read_profile(name, raw, root, found)
+    if "standby" not in failed:
+        problems += _standby_problems(profile, profiles)
     if not problems:
         problems = [line for check in checks for line in check(profile)]
     if problems:
@@ -467,10 +530,106 @@ def _read_profile(
         secrets_backend=secrets_backend,
         access=_read_access(r, raw, account),
         compliance=_read_compliance(r, raw),
+        backup=_read_backup(r, raw, region),
+        standby=r.setting("standby", raw),
+        classic_environment=r.setting("classic_environment", raw),
+        serverless=_read_serverless(r, raw, root, environment_name),
         addon_manifests=tuple(manifests),
         addons=_read_addon_settings(r, raw, manifests),
     )
+    _check_deployment_kind(r, profile)
+    if profile.backup.enabled and not profile.classic_environment:
+        r.fail("backup.enabled", True, "backs up the MWAA environment, and classic_environment is false")
+    if profile.backup.object_lock_days is not None and profile.removal_policy == "destroy":
+        r.fail(
+            "backup.object_lock_days", profile.backup.object_lock_days,
+            "not with removal_policy 'destroy': locked archives cannot be emptied out of the bucket",
+        )  # fmt: skip
     return profile, r.problems, frozenset(r.failed)
+
+
+def workflow_name(environment_name: str, definition: Path) -> str:
+    """The name of the workflow of ``definition`` in a profile: ``<environment_name>-<file stem>``
+    (workflow names are unique in an account and Region, as environment names are)."""
+    return f"{environment_name}-{definition.stem}"
+
+
+def _read_serverless(
+    r: _Reader, raw: Mapping[str, Any], root: Path | None, environment_name: str
+) -> ServerlessSettings:
+    """``serverless``: the folders exist inside the repository (with ``root``), ``workflows`` holds
+    at least one ``*.yaml`` whose workflow name the service accepts, ``code`` only with
+    ``workflows``. The definitions themselves are checked at synth (``ServerlessWorkflow``)."""
+    given = r.section("serverless", raw)
+    if given is None:
+        return ServerlessSettings()
+    folders: dict[str, str | None] = {}
+    for key in ("workflows", "code"):
+        setting = f"serverless.{key}"
+        value = given.get(key)
+        folders[key] = None
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            r.fail(setting, value, "expected a folder path relative to the repository, or null")
+            continue
+        path = Path(value)
+        if path.is_absolute() or ".." in path.parts:
+            r.fail(setting, value, "expected a folder path relative to the repository, without '..'")
+            continue
+        folders[key] = value
+        if root is None:
+            continue
+        resolved = (root / path).resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            r.fail(setting, value, "must lie inside the repository (it resolves outside through a link)")
+        elif not resolved.is_dir():
+            r.fail(setting, value, "no such folder in the repository")
+    network = r.setting("serverless.network", given)
+    settings = ServerlessSettings(workflows=folders["workflows"], code=folders["code"], network=network)
+    if settings.code is not None and settings.workflows is None:
+        r.fail(
+            "serverless.code", settings.code,
+            "a code package needs serverless.workflows: set it, or remove code",
+        )  # fmt: skip
+    if root is not None and settings.workflows is not None and "serverless.workflows" not in r.failed:
+        definitions = settings.definitions(root)
+        if not definitions:
+            r.fail(
+                "serverless.workflows", settings.workflows,
+                "the folder holds no workflow definition (*.yaml): add one, or remove serverless.workflows",
+            )  # fmt: skip
+        for definition in definitions:
+            name = workflow_name(environment_name, definition)
+            if (
+                not serverless_rules.WORKFLOW_NAME_PATTERN.fullmatch(name)
+                or len(name) > serverless_rules.WORKFLOW_NAME_MAX_LENGTH
+            ):
+                r.fail(
+                    "serverless.workflows", f"{settings.workflows}/{definition.name}",
+                    f"its workflow name '{name}' must be a letter or digit, then letters, digits, '.', '-' "
+                    f"or '_' (at most {serverless_rules.WORKFLOW_NAME_MAX_LENGTH}): rename the file",
+                )  # fmt: skip
+    return settings
+
+
+def _check_deployment_kind(r: _Reader, profile: Profile) -> None:
+    """A profile deploys a classic environment, serverless workflows, or both; the add-ons build on
+    the environment (its execution role, DAG bucket and security group)."""
+    if profile.classic_environment:
+        return
+    if profile.serverless.workflows is None and "serverless.workflows" not in r.failed:
+        r.fail(
+            "classic_environment", False,
+            "a profile without an environment must deploy serverless workflows: set serverless.workflows, "
+            "or classic_environment to true",
+        )  # fmt: skip
+    for manifest in profile.enabled_addons:
+        r.fail(
+            manifest.enabled_by, True,
+            f"the add-on '{manifest.name}' deploys onto the MWAA environment, and classic_environment is "
+            f"false: set {manifest.enabled_by} to false, or classic_environment to true",
+        )  # fmt: skip
 
 
 def _read_sizes(r: _Reader, raw: Mapping[str, Any], environment_class: str) -> dict[str, int]:
@@ -708,7 +867,8 @@ def _read_artifacts(r: _Reader, raw: Mapping[str, Any], root: Path | None) -> Ar
             r.fail(setting, value, "expected a folder, found a file")
         elif kind == "file" and not resolved.is_file():
             r.fail(setting, value, "expected a file, found a folder")
-    return ArtifactSettings(**values)  # type: ignore[arg-type]
+    # The keys come from the declarations; a None for a setting that is not nullable failed above.
+    return ArtifactSettings(**values)  # type: ignore[arg-type]  # str | None per key, not per field
 
 
 def _read_logging(r: _Reader, raw: Mapping[str, Any]) -> dict[str, str | None]:
@@ -936,8 +1096,8 @@ def _collisions(selected: Sequence[_Candidate], others: Sequence[_Candidate]) ->
         if not (first.knows(*network) and second.knows(*network)):
             continue
         creates_vpc = one.network.mode != "existing" and two.network.mode != "existing"
-        ranges = _ipv4_network(one.network.vpc_cidr), _ipv4_network(two.network.vpc_cidr)
-        if not creates_vpc or one.account != two.account or None in ranges:
+        one_range, two_range = _ipv4_network(one.network.vpc_cidr), _ipv4_network(two.network.vpc_cidr)
+        if not creates_vpc or one.account != two.account or one_range is None or two_range is None:
             continue
         account = f"account {one.account}" if one.account else "the deploying account"
         if one.network.vpc_cidr == two.network.vpc_cidr:
@@ -945,7 +1105,7 @@ def _collisions(selected: Sequence[_Candidate], others: Sequence[_Candidate]) ->
                 f"{pair} both set network.vpc_cidr '{one.network.vpc_cidr}' in {account}: "
                 "give each VPC its own range so that they can be peered or routed later"
             )
-        elif ranges[0].overlaps(ranges[1]):  # type: ignore[union-attr]
+        elif one_range.overlaps(two_range):
             lines.append(
                 f"{pair} set network.vpc_cidr '{one.network.vpc_cidr}' and '{two.network.vpc_cidr}', "
                 f"which overlap, in {account}: give each VPC a range of its own so that they can be "
@@ -1042,7 +1202,7 @@ def _read_role_access_list(
         airflow_role = item.get("airflow_role")
         if airflow_role not in rules.AIRFLOW_ROLES:
             r.fail(f"{where}.airflow_role", airflow_role, allowed)
-        elif arn_ok:
+        elif arn_ok and isinstance(arn, str):  # arn_ok implies a string; the isinstance tells mypy
             entries.append(RoleAccess(role_arn=arn, airflow_role=airflow_role))
     return tuple(entries)
 
@@ -1087,3 +1247,68 @@ def _read_compliance(r: _Reader, raw: Mapping[str, Any]) -> tuple[str, ...]:
         else:
             packs.append(pack)
     return tuple(packs)
+
+
+def _read_backup(r: _Reader, raw: Mapping[str, Any], region: str | None) -> BackupSettings:
+    """``backup``: the single values as declared; the object lock within the retention (a locked
+    archive outliving its expiry would be kept anyway, and billed), and a replica region other
+    than the profile's own, which must be set for the two stacks to name each other's resources."""
+    given = r.section("backup", raw)
+    if given is None:
+        return BackupSettings()
+    settings = BackupSettings(
+        enabled=r.setting("backup.enabled", given),
+        schedule=r.setting("backup.schedule", given),
+        retention_days=r.setting("backup.retention_days", given),
+        window_days=r.setting("backup.window_days", given),
+        xcom=r.setting("backup.xcom", given),
+        object_lock_days=r.setting("backup.object_lock_days", given),
+        replica_region=r.setting("backup.replica_region", given),
+    )
+    lock = settings.object_lock_days
+    if lock is not None and "backup.retention_days" not in r.failed and lock > settings.retention_days:
+        r.fail(
+            "backup.object_lock_days", lock,
+            f"must not exceed backup.retention_days ({settings.retention_days}): the archives expire then",
+        )  # fmt: skip
+    replica = settings.replica_region
+    if replica is not None and "backup.replica_region" not in r.failed:
+        if region is None:
+            r.fail(
+                "backup.replica_region", replica,
+                "needs the profile's region set: the replication rules and the replica stack name each "
+                "other's region",
+            )  # fmt: skip
+        elif replica == region:
+            r.fail("backup.replica_region", replica, f"must differ from the profile's region '{region}'")
+    if not settings.enabled and given and set(given) != {"enabled"}:
+        r.fail(
+            "backup", dict(given),
+            'the settings apply only with "enabled": true; set it, or remove the other keys',
+        )  # fmt: skip
+    return settings
+
+
+def _standby_problems(profile: Profile, profiles: Mapping[str, Any]) -> list[str]:
+    """``standby`` names another profile of ``profiles`` in another region, the one this
+    profile's backups are replicated to (that is where a failover finds them)."""
+    standby = profile.standby
+    if standby is None:
+        return []
+    others = [n for n in profiles if n != profile.name]
+    if standby not in others:
+        return [f"standby: got {_show(standby)}; expected another profile of cdk.json: {_choices(others)}"]
+    raw = profiles[standby]
+    region = raw.get("region") if isinstance(raw, Mapping) else None
+    if not isinstance(region, str):
+        return [f"standby: got {_show(standby)}; that profile sets no region (a standby needs its own)"]
+    if region == profile.region:
+        return [f"standby: got {_show(standby)}; it runs in this profile's region {region} too"]
+    replica = profile.backup.replica_region if profile.backup.enabled else None
+    if replica != region:
+        return [
+            f"standby: got {_show(standby)} (region {region}); this profile's backups are "
+            + (f"replicated to {replica}" if replica else "not replicated (backup.replica_region unset)")
+            + f": set backup.enabled and backup.replica_region to {region!r}"
+        ]
+    return []

@@ -13,7 +13,7 @@ change does to a deployed environment.
   holds profiles, ``schemas/cdk.schema.json``, with the settings of the add-ons found in the
   repository (their manifests, :mod:`platform_config.addons`): editors complete and check
   profiles with them;
-- the configuration table of the README, between its ``configuration:begin`` and
+- the configuration table of ``docs/configuration.md``, between its ``configuration:begin`` and
   ``configuration:end`` markers.
 
 ``python -m platform_config.generated`` rewrites the generated files; ``--check`` fails when one
@@ -22,6 +22,7 @@ of them is not current (a test runs it in ``make test``).
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from mwaa_rules import backup as backup_rules
 from mwaa_rules import rules, versions
 from mwaa_rules.compliance import COMPLIANCE_PACKS
 from platform_config.addons import AddonManifest
@@ -109,7 +111,7 @@ class Setting:
         return self.key.rpartition(".")[0]
 
     @property
-    def python_type(self) -> type:
+    def python_type(self) -> builtins.type:
         return PYTHON_TYPES[self.type]
 
     def problem(self, value: Any) -> str | None:
@@ -511,11 +513,100 @@ SETTINGS: tuple[Setting, ...] = (
         doc="role ARNs that may get an Airflow CLI token (`airflow:CreateCliToken`)",
     ),
     Setting(
+        key="backup", type="object", default_doc="`{}` (off)",
+        allowed="expected an object such as {\"enabled\": true, \"schedule\": \"cron(0 2 * * ? *)\"}",
+        doc="scheduled backups of the environment's metadata: see "
+        "[docs/disaster-recovery.md](docs/disaster-recovery.md#scheduled-backups)",
+    ),
+    Setting(
+        key="backup.enabled", type="boolean", default=False,
+        doc="a backup bucket, a function that runs `mwaa-ops backup` through InvokeRestApi on `schedule` "
+        "and writes the archive there, and alarms when a backup fails or is missing (see "
+        "[docs/disaster-recovery.md](docs/disaster-recovery.md#scheduled-backups))",
+    ),
+    Setting(
+        key="backup.schedule", type="string", default="cron(0 2 * * ? *)",
+        check=lambda value: None if backup_rules.parse_schedule(value) else backup_rules.SCHEDULE_ALLOWED,
+        allowed=backup_rules.SCHEDULE_ALLOWED,
+        doc="EventBridge Scheduler expression in UTC: `rate(<n> hours)`, `rate(<n> days)` or a daily "
+        "`cron(<minute> <hours> * * ? *)`, hourly at most, at least every "
+        f"{backup_rules.MAX_INTERVAL_SECONDS // 3600} hours (the missing-backup alarm sees 7 days at most)",
+    ),
+    Setting(
+        key="backup.retention_days", type="integer", default=35, minimum=1, maximum=3650,
+        allowed="expected 1 to 3650 days",
+        doc="1–3650: archives (and their replicas) expire after this many days",
+    ),
+    Setting(
+        key="backup.window_days", type="integer", default=30, minimum=1, maximum=365,
+        allowed="expected 1 to 365 days",
+        doc="1–365: each backup holds the DAG runs of this many days before it (`mwaa-ops backup --since`); "
+        "cover at least the catchup horizon of the DAGs",
+    ),
+    Setting(
+        key="backup.xcom", type="boolean", default=False,
+        doc="include XComs (`--xcom`); through InvokeRestApi most XCom values are out of reach (64-character "
+        "paths) and are listed in the archive's notes",
+    ),
+    Setting(
+        key="backup.object_lock_days", type="integer", default_doc="unset (no object lock)",
+        minimum=1, maximum=3650, allowed="expected 1 to 3650 days, at most backup.retention_days",
+        doc="S3 Object Lock in governance mode for this many days on every archive, at most "
+        "`retention_days`: no one deletes or overwrites an archive before that without "
+        "`s3:BypassGovernanceRetention`",
+    ),
+    Setting(
+        key="backup.replica_region", type="string", default_doc="unset (no replica)",
+        pattern=REGION_PATTERN, allowed="expected a region code like 'eu-west-1' (not the profile's region)",
+        doc="another region: a stack there holds a replica key and buckets, and S3 replication copies the "
+        "backup bucket and the DAG bucket into them; needs `region` set",
+    ),
+    Setting(
+        key="standby", type="string", default_doc="unset",
+        doc="the profile (of this cdk.json) that takes over in another region: its `region` must be this "
+        "profile's `backup.replica_region`. `make failover PROFILE=<standby>` deploys it and restores "
+        "this profile's newest replicated backup into it",
+    ),
+    Setting(
         key="compliance", type="array", default=(),
         json={"items": {"enum": list(COMPLIANCE_PACKS)}, "uniqueItems": True},
         doc="cdk-nag compliance packs checked at synth on top of AwsSolutions (always on): any of "
         + ", ".join(f"`{p}`" for p in COMPLIANCE_PACKS)
         + ", each at most once (see [Security](#security))",
+    ),
+    Setting(
+        key="classic_environment", type="boolean", default=True,
+        doc="`true`: the profile deploys its MWAA environment (with its DAG bucket, artifacts, alarms and "
+        "access). `false`: no environment, for a profile that runs only `serverless` workflows: no DAG "
+        "bucket, no network unless `serverless.network` is `private`, and no add-on (add-ons deploy to "
+        "the environment). **`false` on a deployed profile deletes its environment** "
+        "(see [docs/serverless.md](docs/serverless.md))",
+    ),
+    Setting(
+        key="serverless", type="object", default_doc="`{}`",
+        allowed="expected an object with 'workflows', 'code' and/or 'network'",
+        doc="Amazon MWAA Serverless workflows deployed by the profile: see "
+        "[docs/serverless.md](docs/serverless.md)",
+    ),
+    Setting(
+        key="serverless.workflows", type="string", nullable=True, path_kind="folder",
+        default_doc="unset (no workflows)",
+        doc="a folder of workflow definitions (`*.yaml`, dag-factory format), relative to the repository: "
+        "each file is one workflow named `<environment_name>-<file name>`, checked at synth "
+        "(`mwaa_rules.serverless`); a changed file updates only its own workflow",
+    ),
+    Setting(
+        key="serverless.code", type="string", nullable=True, path_kind="folder",
+        default_doc="unset (no code package)",
+        doc="a folder zipped as the code package of every workflow of `workflows` (the modules of "
+        "`PythonOperator` callables), relative to the repository",
+    ),
+    Setting(
+        key="serverless.network", type="string", default="none", choices=("none", "private"),
+        allowed="allowed values are 'none', 'private'",
+        doc="`none`: tasks run in the service's network, none of the profile's. `private`: tasks run in "
+        "the profile's private subnets (its `network`), with a security group that lets out TCP 443 "
+        "only; tasks that reach the internet need `network.mode` `nat`",
     ),
 )  # fmt: skip
 
@@ -537,7 +628,7 @@ def default(key: str) -> Any:
 SCHEMA_FOLDER = "schemas"
 PROFILE_SCHEMA = "profile.schema.json"
 CDK_SCHEMA = "cdk.schema.json"
-README = "README.md"
+CONFIGURATION_PAGE = "docs/configuration.md"
 _BEGIN = "<!-- configuration:begin (generated by python -m platform_config.generated) -->"
 _END = "<!-- configuration:end -->"
 _IMPACT_TEXT = {
@@ -591,7 +682,8 @@ def _setting_schema(setting: Setting) -> dict[str, Any]:
     if setting.default is not None and setting.default_doc is None:
         schema["default"] = setting.default
     schema |= _describe(setting.doc, setting.impact)
-    return _json_value(schema)
+    described: dict[str, Any] = _json_value(schema)
+    return described
 
 
 def profile_schema(manifests: Sequence[AddonManifest]) -> dict[str, Any]:
@@ -659,7 +751,7 @@ def cdk_schema() -> dict[str, Any]:
     }
 
 
-# -- the README's configuration table ---------------------------------------------------------
+# -- the configuration table (docs/configuration.md) ------------------------------------------
 
 
 def _default_cell(setting: Setting) -> str:
@@ -680,7 +772,7 @@ def _impact_cell(impact: Impact | str) -> str:
 
 
 def configuration_table(manifests: Sequence[AddonManifest]) -> str:
-    """The README's table: one row per setting that holds a value (sections are not rows)."""
+    """The configuration table: one row per setting that holds a value (sections are not rows)."""
     rows = [
         "| setting | default | on change | allowed / meaning |",
         "|---|---|---|---|",
@@ -707,9 +799,9 @@ def configuration_table(manifests: Sequence[AddonManifest]) -> str:
     return "\n".join([_BEGIN, "", *rows, "", legend, "", _END])
 
 
-def with_table(readme: str, table: str) -> str:
-    """``readme`` with its generated table replaced by ``table``; ValueError without the markers."""
-    start, end = readme.find(_BEGIN), readme.find(_END)
+def with_table(page: str, table: str) -> str:
+    """``page`` with its generated table replaced by ``table``; ValueError without the markers."""
+    start, end = page.find(_BEGIN), page.find(_END)
     if start < 0 or end < start:
-        raise ValueError(f"{README}: no '{_BEGIN}' ... '{_END}' block for the configuration table")
-    return readme[:start] + table + readme[end + len(_END) :]
+        raise ValueError(f"{CONFIGURATION_PAGE}: no '{_BEGIN}' ... '{_END}' block for the table")
+    return page[:start] + table + page[end + len(_END) :]

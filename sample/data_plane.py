@@ -19,8 +19,8 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from mwaa_constructs.artifacts import DAG_EXCLUDES
 from mwaa_constructs.dag_bucket import SecureBucket
+from mwaa_constructs.dag_files import DAG_EXCLUDES
 from mwaa_constructs.grants import grant_bucket_objects
 from mwaa_constructs.nag import (
     acknowledge_bucket_deployment,

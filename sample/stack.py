@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -14,7 +15,7 @@ from constructs import Construct
 
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from sample.data_plane import DAG_PACKAGE, DAG_SOURCE, SampleDataPlane
-from stacks.base import LookupFreeStack
+from stacks.base import LookupFreeStack, StackOptions
 
 
 class SampleDataStack(LookupFreeStack):
@@ -54,9 +55,9 @@ class SampleDataStack(LookupFreeStack):
         connections_prefix: str = "airflow/connections",
         dag_folder: str = DAG_PACKAGE,
         dag_source: Path = DAG_SOURCE,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
-        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, id, **kwargs)
         execution_role = iam.Role.from_role_arn(self, "ExecutionRole", execution_role_arn, mutable=True)
         self.data_plane = SampleDataPlane(
             self,

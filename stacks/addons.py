@@ -55,15 +55,20 @@ class PlatformOutputs:
 
     @classmethod
     def of(cls, platform: MwaaPlatformStack, env: cdk.Environment | None) -> PlatformOutputs:
+        """The outputs of a platform stack that has an environment. The profile model refuses
+        an add-on on a profile with ``classic_environment`` false, so this never sees one."""
+        network, bucket, environment = platform.network, platform.dag_bucket, platform.airflow_environment
+        if network is None or bucket is None or environment is None:
+            raise ValueError(f"{platform.stack_name} has no MWAA environment for an add-on to build on")
         return cls(
             stack=platform,
             env=env,
-            vpc=platform.network.vpc,
-            private_subnets=platform.network.private_subnets,
-            security_group=platform.network.security_group,
-            dag_bucket=platform.dag_bucket.bucket,
+            vpc=network.vpc,
+            private_subnets=network.private_subnets,
+            security_group=network.security_group,
+            dag_bucket=bucket.bucket,
             key=platform.key,
-            execution_role=platform.airflow_environment.role,
+            execution_role=environment.role,
             removal_policy=platform.removal_policy,
         )
 

@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
+
 import aws_cdk as cdk
 
 # Zones a stack may use: MWAA takes two, an add-on at most three (platform_config.addons).
 _ZONES = 3
+
+
+class ProfileStackOptions(TypedDict, total=False):
+    """The keyword arguments of ``cdk.Stack`` except ``termination_protection``, which a
+    profile's stack takes from the profile."""
+
+    analytics_reporting: bool | None
+    cross_region_references: bool | None
+    description: str | None
+    env: cdk.Environment | None
+    notification_arns: Sequence[str] | None
+    permissions_boundary: cdk.PermissionsBoundary | None
+    property_injectors: Sequence[cdk.IPropertyInjector] | None
+    stack_name: str | None
+    suppress_template_indentation: bool | None
+    synthesizer: cdk.IStackSynthesizer | None
+    tags: Mapping[str, str] | None
+
+
+class StackOptions(ProfileStackOptions, total=False):
+    """The keyword arguments of ``cdk.Stack``."""
+
+    termination_protection: bool | None
+
+
+class StageOptions(TypedDict, total=False):
+    """The keyword arguments of ``cdk.Stage``."""
+
+    env: cdk.Environment | None
+    outdir: str | None
+    permissions_boundary: cdk.PermissionsBoundary | None
+    policy_validation_beta1: Sequence[cdk.IPolicyValidationPluginBeta1] | None
+    property_injectors: Sequence[cdk.IPropertyInjector] | None
+    stage_name: str | None
 
 
 class LookupFreeStack(cdk.Stack):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -11,6 +12,7 @@ from constructs import Construct
 from mwaa_constructs.deploy_access import GitHubDeployAccess, OperatedEnvironment
 from platform_config import Profile
 from platform_config.delivery import DEPLOY_ROLE_SESSION_SECONDS, DeployAccessSettings
+from stacks.base import StackOptions
 
 
 class DeployAccessStack(cdk.Stack):
@@ -29,9 +31,9 @@ class DeployAccessStack(cdk.Stack):
         *,
         settings: DeployAccessSettings,
         profiles: Sequence[Profile] = (),
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
-        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, id, **kwargs)
         provider = (
             iam.OidcProviderNative.from_oidc_provider_arn(self, "GitHubProvider", settings.oidc_provider_arn)
             if settings.oidc_provider_arn

@@ -37,6 +37,14 @@ def print_summary(stack: MwaaPlatformStack, stacks: list[cdk.Stack], file: TextI
     artifact with its content hash."""
     p = stack.profile
     print(f"profile {p.name}: stacks {', '.join(s.stack_name for s in stacks)}", file=file)
+    for workflow in stack.workflows.workflows:
+        print(f"  serverless workflow {workflow.workflow_name}: {workflow.definition.path.name}", file=file)
+    if stack.artifacts is None:  # classic_environment false: no environment, no artifacts
+        print(
+            f"  no MWAA environment (classic_environment false)\n  {summary_line(estimate_profile(p))}",
+            file=file,
+        )
+        return
     print(
         f"  environment {p.environment_name}: Airflow {p.airflow_version} (Python {p.python_version}), "
         f"{p.environment_class}, workers {p.min_workers}-{p.max_workers}, schedulers {p.schedulers}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -17,6 +18,7 @@ from mwaa_constructs.deploy_access import OperatedEnvironment, post_deploy_state
 from mwaa_constructs.nag import acknowledge_iam5, resource_finding
 from platform_config import Profile
 from platform_config.delivery import JOB_SETUP_MINUTES, SMOKE_MINUTES, PipelineSettings
+from stacks.base import StackOptions, StageOptions
 from stacks.layout import ROOT
 from stacks.profile_stacks import build_profile_stacks
 
@@ -33,9 +35,15 @@ class ProfileStage(cdk.Stage):
     """The stacks of one profile, as ``app.py`` builds them, deployed by the pipeline."""
 
     def __init__(
-        self, scope: Construct, id: str, *, profile: Profile, root: Path = ROOT, **kwargs: object
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        profile: Profile,
+        root: Path = ROOT,
+        **kwargs: Unpack[StageOptions],
     ) -> None:
-        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, id, **kwargs)
         self.profile_stacks = build_profile_stacks(self, profile, root=root)
         self.platform_stack = self.profile_stacks.platform
         self.profile = profile
@@ -59,9 +67,9 @@ class MwaaPipelineStack(cdk.Stack):
         settings: PipelineSettings,
         profiles: Sequence[Profile],
         root: Path = ROOT,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
-        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, id, **kwargs)
         source = pipelines.CodePipelineSource.connection(
             settings.repository, settings.branch, connection_arn=settings.connection_arn
         )
@@ -257,5 +265,5 @@ def _acknowledge_generated_findings(pipeline: pipelines.CodePipeline) -> None:
             )
 
 
-def _as_list(value: object) -> list[object]:
+def _as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value] if value is not None else []

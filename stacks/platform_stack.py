@@ -1,12 +1,16 @@
-"""The MWAA platform of one profile: network, key, bucket, artifacts and the environment."""
+"""The MWAA platform of one profile: network, key, bucket, artifacts and the environment, and the
+profile's MWAA Serverless workflows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -23,7 +27,8 @@ from mwaa_constructs import (
 from mwaa_constructs.hygiene import drop_redundant_depends_on
 from mwaa_constructs.log_groups import retention_days
 from platform_config import Profile
-from stacks.base import LookupFreeStack
+from stacks.base import LookupFreeStack, ProfileStackOptions
+from stacks.serverless import ProfileWorkflows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +45,18 @@ class ArtifactSources:
 
 
 class MwaaPlatformStack(LookupFreeStack):
-    """Everything one MWAA environment needs, from one validated :class:`Profile`."""
+    """Everything one MWAA environment needs, from one validated :class:`Profile`, and the
+    profile's serverless workflows (:class:`~stacks.serverless.ProfileWorkflows`).
+
+    A profile with ``classic_environment`` false has no environment, DAG bucket, artifacts,
+    alarms or access grants (those attributes are None), and a network only when its workflows
+    run in it (``serverless.network`` ``private``)."""
+
+    network: AirflowNetwork | None
+    dag_bucket: DagBucket | None
+    artifacts: AirflowArtifacts | None
+    airflow_environment: AirflowEnvironment | None
+    monitoring: AirflowMonitoring | None
 
     def __init__(
         self,
@@ -49,9 +65,12 @@ class MwaaPlatformStack(LookupFreeStack):
         *,
         profile: Profile,
         sources: ArtifactSources,
-        **kwargs: object,
+        root: Path | None = None,
+        **kwargs: Unpack[ProfileStackOptions],
     ) -> None:
-        super().__init__(scope, id, termination_protection=profile.termination_protection, **kwargs)  # type: ignore[arg-type]
+        """``root``: the repository that the profile's ``serverless`` folders are relative to
+        (default: the one that holds this package)."""
+        super().__init__(scope, id, termination_protection=profile.termination_protection, **kwargs)
         # "retain" keeps data through updates and stack deletion, but not after a failed first
         # create (DeletionPolicy RetainExceptOnCreate), so that the create can be retried.
         removal_policy = (
@@ -68,7 +87,42 @@ class MwaaPlatformStack(LookupFreeStack):
             if profile.encryption == "customer_managed"
             else None
         )
-        network = AirflowNetwork(
+        self.profile = profile
+        self.removal_policy = removal_policy
+        self.key = key
+        self.network = None
+        self.dag_bucket = None
+        self.artifacts = None
+        self.airflow_environment = None
+        self.monitoring = None
+        if profile.classic_environment or profile.serverless.network == "private":
+            self.network = self._network(profile, retention, key, removal_policy)
+        if profile.classic_environment:
+            assert self.network is not None
+            self._classic_environment(profile, sources, self.network, retention, key, removal_policy)
+        self.workflows = ProfileWorkflows(
+            self,
+            "Workflows",
+            profile=profile,
+            root=root or Path(__file__).resolve().parent.parent,
+            kms_key=key,
+            network=self.network if profile.serverless.network == "private" else None,
+            log_retention=retention,
+            removal_policy=removal_policy,
+        )
+
+        for tag_key, tag_value in sorted(profile.tags.items()):
+            cdk.Tags.of(self).add(tag_key, tag_value)
+        drop_redundant_depends_on(self)
+
+    def _network(
+        self,
+        profile: Profile,
+        retention: logs.RetentionDays,
+        key: kms.IKey | None,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> AirflowNetwork:
+        return AirflowNetwork(
             self,
             "Network",
             mode=profile.network.mode,
@@ -84,6 +138,16 @@ class MwaaPlatformStack(LookupFreeStack):
             # Isolated networks: Airflow's Secrets Manager backend reaches the service privately.
             secrets_manager_endpoint=profile.secrets_backend.enabled,
         )
+
+    def _classic_environment(
+        self,
+        profile: Profile,
+        sources: ArtifactSources,
+        network: AirflowNetwork,
+        retention: logs.RetentionDays,
+        key: kms.IKey | None,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
         dag_bucket = DagBucket(
             self,
             "DagBucket",
@@ -184,17 +248,10 @@ class MwaaPlatformStack(LookupFreeStack):
             cli=access.cli,
         )
 
-        self.profile = profile
-        self.removal_policy = removal_policy
-        self.network = network
-        self.key = key
         self.dag_bucket = dag_bucket
         self.artifacts = artifacts
         self.airflow_environment = environment
         self.monitoring = monitoring
-
-        for tag_key, tag_value in sorted(profile.tags.items()):
-            cdk.Tags.of(self).add(tag_key, tag_value)
 
         outputs = {
             "EnvironmentName": environment.environment_name,
@@ -212,4 +269,3 @@ class MwaaPlatformStack(LookupFreeStack):
             outputs["AlarmTopicArn"] = monitoring.topic.topic_arn
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
-        drop_redundant_depends_on(self)

@@ -14,6 +14,7 @@ from mwaa_constructs import ArtifactError
 from mwaa_constructs.dag_files import compile_dag_files
 from platform_config import Profile
 from stacks.addons import Addon, PlatformOutputs, check_addons
+from stacks.backup import add_backup
 from stacks.layout import ROOT, artifact_sources
 from stacks.platform_stack import MwaaPlatformStack
 
@@ -26,10 +27,12 @@ class ProfileStacks:
     platform: MwaaPlatformStack
     #: add-on name -> its stack, for each add-on the profile enables that builds one.
     addons: Mapping[str, cdk.Stack] = field(default_factory=dict)
+    #: the stack of backup.replica_region (stacks/backup.py), when the profile replicates.
+    replica: cdk.Stack | None = None
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.platform, *self.addons.values()]
+        return [*([self.replica] if self.replica else []), self.platform, *self.addons.values()]
 
 
 def build_profile_stacks(scope: Construct, profile: Profile, *, root: Path = ROOT) -> ProfileStacks:
@@ -53,14 +56,18 @@ def build_profile_stacks(scope: Construct, profile: Profile, *, root: Path = ROO
         env=env,
         profile=profile,
         sources=artifact_sources(profile, root, keep_in_dag_folder=keep),
+        root=root,
     )
-    outputs = PlatformOutputs.of(platform, env)
+    backup = add_backup(scope, platform, profile) if profile.backup.enabled else None
     stacks: dict[str, cdk.Stack] = {}
     for addon in addons:
-        stack = addon.build(scope, profile, outputs)
+        # Only a profile with a classic environment enables add-ons (the profile model checks it).
+        stack = addon.build(scope, profile, PlatformOutputs.of(platform, env))
         if stack is not None:
             stacks[addon.name] = stack
-    return ProfileStacks(profile=profile, platform=platform, addons=stacks)
+    return ProfileStacks(
+        profile=profile, platform=platform, addons=stacks, replica=backup.replica if backup else None
+    )
 
 
 def _check_dag_files(profile: Profile, root: Path, addons: Sequence[Addon]) -> tuple[str, ...]:
@@ -68,6 +75,8 @@ def _check_dag_files(profile: Profile, root: Path, addons: Sequence[Addon]) -> t
     environment as an import error, found only after the deployment), and that no add-on's DAG
     folder is also a folder of the profile's own DAGs. Returns the keys under the DAG prefix the
     platform's DAG deployment must leave to the add-ons (``"<folder>/*"``)."""
+    if not profile.classic_environment:
+        return ()  # no environment: no DAG folder is deployed
     uncompiled = compile_dag_files(root / profile.artifacts.dags, shown_as=profile.artifacts.dags)
     keep: list[str] = []
     for addon in addons:

@@ -67,7 +67,7 @@ def check_folder(name: str, folder: Path, timeout: float, tree: DagTree | None =
     try:
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3.3 and later
     except ImportError:
-        from airflow.models.dagbag import DagBag
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]  # the same class before 3.3
 
     def shown(path: str) -> str:
         return (
@@ -148,9 +148,9 @@ def _print(report: FolderReport) -> None:
     print(f"{report.name}: {files} DAG file(s) parsed, import timeout {report.timeout:g} s: {status}")
     for file in report.files:
         print(f"  {file.seconds:7.3f} s  {file.file}  {', '.join(file.dags) or '(no DAG)'}")
-    for file, error in report.errors.items():
-        line = f":{report.lines[file]}" if file in report.lines else ""
-        print(f"  ERROR {file}{line}: {error}")
+    for failed, error in report.errors.items():
+        line = f":{report.lines[failed]}" if failed in report.lines else ""
+        print(f"  ERROR {failed}{line}: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -319,7 +319,7 @@ def _results(database: Path, dag_id: str, errors_file: Path, tree: DagTree, fold
         if record is not None:
             where = record.get("where")
             shown = tree.source_of(folder, str(folder / where.rsplit(":", 1)[0])) if where else None
-            error = record["error"] + (f" ({shown}:{where.rsplit(':', 1)[1]})" if shown else "")
+            error = record["error"] + (f" ({shown}:{where.rsplit(':', 1)[1]})" if shown and where else "")
         results.append(TaskResult(task=task, state=state or "none", seconds=seconds, error=error))
     return results
 
@@ -372,7 +372,7 @@ def _child(spec: dict[str, Any]) -> int:
     try:
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3.3 and later
     except ImportError:
-        from airflow.models.dagbag import DagBag
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]  # the same class before 3.3
     from tools.check_dags import line_in, one_line
 
     bag = DagBag(dag_folder=str(folder), safe_mode=True)

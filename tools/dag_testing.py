@@ -91,7 +91,9 @@ def isolated_aws(monkeypatch: pytest.MonkeyPatch, dag_test_settings: DagTestSett
     monkeypatch.setenv("AWS_DEFAULT_REGION", region)
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    connections = {"aws_default": {"conn_type": "aws", "extra": {"region_name": region}}}
+    connections: dict[str, dict[str, object] | str] = {
+        "aws_default": {"conn_type": "aws", "extra": {"region_name": region}}
+    }
     settings = DagTestSettings(
         connections=connections | dag_test_settings.connections,
         variables=dag_test_settings.variables,
@@ -120,7 +122,7 @@ def dag_bag(dag_folder: Path) -> Any:
     try:
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3.3 and later
     except ImportError:
-        from airflow.models.dagbag import DagBag
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]  # the same class before 3.3
 
     return DagBag(dag_folder=str(dag_folder), safe_mode=True)
 

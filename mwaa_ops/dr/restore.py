@@ -82,6 +82,14 @@ def instant(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def _set_instant(value: object) -> datetime:
+    """:func:`instant` of a timestamp the caller has checked is set."""
+    moment = instant(value)
+    if moment is None:
+        raise ValueError(f"expected an API timestamp, got {value!r}")
+    return moment
+
+
 def target_run_id(run_id: str) -> str:
     """The id a restored run gets: its own, unless Airflow reserves its prefix for another type."""
     return RESTORED_PREFIX + run_id if run_id.startswith(RESERVED_RUN_ID_PREFIXES) else run_id
@@ -410,7 +418,7 @@ class Restorer:
     ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], dict[tuple[str, int], dict[str, Any]]]]:
         """The destination's runs and task instances in the archive's ``run_after`` range."""
         dag_ids = sorted({r["dag_id"] for r in items})
-        afters = sorted(str(instant(r["run_after"]).isoformat()) for r in items if r.get("run_after"))  # type: ignore[union-attr]
+        afters = sorted(str(_set_instant(r["run_after"]).isoformat()) for r in items if r.get("run_after"))
         window = {"dag_ids": dag_ids, "order_by": "id"}
         if afters:
             window.update({"run_after_gte": afters[0], "run_after_lte": afters[-1]})
@@ -442,7 +450,7 @@ class Restorer:
                 and dest_dags[item["dag_id"]].get("timetable_periodic")
             ):
                 best = newest.get(item["dag_id"])
-                if best is None or instant(item["logical_date"]) > instant(best["logical_date"]):  # type: ignore[operator]
+                if best is None or _set_instant(item["logical_date"]) > _set_instant(best["logical_date"]):
                     newest[item["dag_id"]] = item
         return {id(item) for item in newest.values()}
 
@@ -532,7 +540,7 @@ class Restorer:
                     backfill = self._create_anchor(plan)
                     if backfill is not None:
                         backfills.append(backfill)
-                        anchors[plan.item["dag_id"]] = instant(plan.item["logical_date"])  # type: ignore[assignment]
+                        anchors[plan.item["dag_id"]] = _set_instant(plan.item["logical_date"])
                         runs_report.created += 1
                         continue
                 self._trigger(plan)
@@ -881,11 +889,11 @@ class Restorer:
         runs: list[_RunPlan],
         xcoms: list[tuple[str, dict[str, Any], dict[str, Any] | None]],
     ) -> None:
-        for name, plan in (("pools", pools), ("variables", variables), ("connections", connections)):
+        for name, changes in (("pools", pools), ("variables", variables), ("connections", connections)):
             report = self.section(name)
-            report.created += len(plan["create"])
-            report.updated += len(plan["update"])
-            report.unchanged += len(plan["unchanged"])
+            report.created += len(changes["create"])
+            report.updated += len(changes["update"])
+            report.unchanged += len(changes["unchanged"])
         runs_report = self.section("dag_runs")
         ti_report = self.section("task_instances")
         for plan in runs:

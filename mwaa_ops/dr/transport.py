@@ -26,6 +26,7 @@ retried with the same backoff on every transport.
 
 from __future__ import annotations
 
+import email.message
 import json
 import time
 import urllib.error
@@ -222,7 +223,7 @@ class UrlTransport:
 class _Answer:
     status: int
     body: Any
-    headers: Any
+    headers: email.message.Message
 
 
 def _http_json(

@@ -1,6 +1,7 @@
 """The profile schema (``platform_config.schema``) and what is generated from it: the committed
-JSON Schemas and the README's configuration table are current, the JSON Schema refuses what the
-reader refuses for one value alone, and each setting says what a change does to an environment."""
+JSON Schemas and the configuration table of docs/configuration.md are current, its links work from
+that page, the JSON Schema refuses what the reader refuses for one value alone, and each setting
+says what a change does to an environment."""
 
 from __future__ import annotations
 
@@ -26,26 +27,73 @@ def test_the_committed_schemas_and_configuration_table_are_current() -> None:
     assert outdated == [], "not current: run python -m platform_config.generated"
 
 
+def _docs_copy(destination: Path) -> Path:
+    """The documentation pages of the repository, copied into ``destination``/docs."""
+    for page in (ROOT / "docs").rglob("*.md"):
+        target = destination / page.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.read_text())
+    return destination / "docs"
+
+
 def test_the_generator_writes_what_check_then_accepts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # A repository whose README's table is out of date and which has no schemas yet.
-    readme = (ROOT / "README.md").read_text().replace("| `encryption` |", "| `encryption (old)` |")
-    (tmp_path / "README.md").write_text(readme)
+    # A repository whose configuration table is out of date and which has no schemas yet.
+    page = _docs_copy(tmp_path) / "configuration.md"
+    page.write_text(page.read_text().replace("| `encryption` |", "| `encryption (old)` |"))
     assert generated.main(["--check", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "error: schemas/profile.schema.json is not current" in err
-    assert "error: README.md is not current" in err
+    assert "error: docs/configuration.md is not current" in err
     assert generated.main(["--root", str(tmp_path)]) == 0
     assert generated.main(["--check", "--root", str(tmp_path)]) == 0
-    assert "| `encryption` |" in (tmp_path / "README.md").read_text()
+    assert "| `encryption` |" in page.read_text()
+    assert "`encryption (old)`" not in page.read_text()
     assert (tmp_path / "schemas" / "cdk.schema.json").is_file()
 
 
-def test_a_readme_without_the_markers_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "README.md").write_text("# no table here\n")
-    with pytest.raises(ValueError, match="no '<!-- configuration:begin"):
+def test_a_configuration_page_without_the_markers_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "configuration.md").write_text("# no table here\n")
+    with pytest.raises(ValueError, match=r"docs/configuration\.md: no '<!-- configuration:begin"):
         generated.generated(tmp_path)
+
+
+def test_the_declarations_links_are_rewritten_to_work_from_the_page(tmp_path: Path) -> None:
+    # Declarations write links from the repository's top folder: a path, or an anchor that names
+    # a section of some page of docs/. The page itself wins, then a page titled so, then any.
+    docs = tmp_path / "docs"
+    (docs / "guides").mkdir(parents=True)
+    (docs / "ops.md").write_text("# Operations\n\n## Upgrades\n\n```sh\n# Not a heading\n```\n")
+    (docs / "security.md").write_text("# Security\n\n## Upgrades\n")  # after ops.md by name
+    (docs / "guides" / "zz.md").write_text("## Only here: `code` & more\n")
+    page = docs / "configuration.md"
+    text = (
+        "# Configuration\n\n## Local\n\n"
+        "[a](#upgrades) [b](#security) [c](#local) [d](#only-here-code--more) [e](#not-a-heading) "
+        "[f](sample/) [g](docs/ops.md#upgrades) [h](https://example.com/x#y)\n"
+    )
+    relinked = generated.relinked(text, page=page, page_text=text, root=tmp_path)
+    assert relinked.splitlines()[-1] == (
+        "[a](ops.md#upgrades) [b](security.md) [c](#local) [d](guides/zz.md#only-here-code--more) "
+        "[e](#not-a-heading) [f](../sample/) [g](ops.md#upgrades) [h](https://example.com/x#y)"
+    )
+
+
+def test_github_anchors_of_headings() -> None:
+    page = (
+        "# Change review: `make review`\n## Connections and variables (secrets backend)\n"
+        '## A — B\n## Repeat\n## Repeat\n<a id="custom"></a>\n```\n## fenced\n```\n'
+    )
+    assert generated.anchors(page) == [
+        "change-review-make-review",
+        "connections-and-variables-secrets-backend",
+        "a--b",
+        "repeat",
+        "repeat-1",
+        "custom",
+    ]
 
 
 # --- the JSON Schema agrees with the reader -----------------------------------------------------
@@ -189,6 +237,21 @@ AROUND_THE_ENVIRONMENT = {
     "access.rest_api",
     "access.cli",
     "compliance",
+    # Serverless workflows are resources beside the environment; classic_environment false
+    # deletes it (its documentation says so in bold), which no impact class describes.
+    "classic_environment",
+    "serverless.workflows",
+    "serverless.code",
+    "serverless.network",
+    # Backups: a bucket, a function, a schedule, alarms and replicas beside the environment.
+    "backup.enabled",
+    "backup.schedule",
+    "backup.retention_days",
+    "backup.window_days",
+    "backup.xcom",
+    "backup.object_lock_days",
+    "backup.replica_region",
+    "standby",
 }
 
 
@@ -206,12 +269,12 @@ def test_each_setting_says_what_a_change_does_to_the_environment() -> None:
 
 
 def test_the_configuration_table_shows_the_impact_and_the_add_ons_settings() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert "| `encryption` | `customer_managed` | **replacement** |" in readme
-    assert "| `max_workers` | `10` (micro: `1`) | update |" in readme
-    assert "| `alarms.email` | `[]` | — |" in readme
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    assert "| `encryption` | `customer_managed` | **replacement** |" in page
+    assert "| `max_workers` | `10` (micro: `1`) | update |" in page
+    assert "| `alarms.email` | `[]` | — |" in page
     schema = json.loads((SCHEMAS / "profile.schema.json").read_text())
     for manifest in addon_manifests(ROOT):
         for setting in manifest.settings:
-            assert f"| `{setting.key}` | `{json.dumps(setting.default)}` |" in readme
+            assert f"| `{setting.key}` | `{json.dumps(setting.default)}` |" in page
             assert schema["properties"][setting.key]["default"] == setting.default

@@ -57,10 +57,12 @@ FIXTURE_DAGS = Path(__file__).resolve().parent / "fixtures" / "dags"
 def copy_sources(target: Path) -> Path:
     """Artifact sources laid out as the default profile expects them, to edit in a test: a
     fixture DAG folder (a team's DAG and its support package) as ``dags/``, and the
-    repository's ``runtime/`` (plugins, requirements, startup script)."""
+    repository's ``runtime/`` (plugins, requirements, startup script) and ``workflows/`` (the
+    MWAA Serverless workflows of ``dev``'s ``serverless.workflows``)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(FIXTURE_DAGS, target / "dags", ignore=ignore)
     shutil.copytree(ROOT / "runtime", target / "runtime", ignore=ignore)
+    shutil.copytree(ROOT / "workflows", target / "workflows", ignore=ignore)
     return target
 
 

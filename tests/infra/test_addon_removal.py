@@ -6,7 +6,7 @@ would take it), with ``.venv`` and ``node_modules`` linked, not copied, in a new
 Then the sample is removed the way the sample's README says: its folder and its tests deleted,
 its settings deleted from every profile of ``cdk.json``, and the files generated from the
 add-ons' manifests and the profiles regenerated (``python -m platform_config.generated``: the
-JSON Schemas and the README's configuration table, which list the sample's setting;
+JSON Schemas and the configuration table of docs/configuration.md, which list the sample's setting;
 ``python -m tools.workflows``: the deploy workflow, whose smoke test ran the sample's DAG). That
 this last step is needed, and only for those files, is checked too: before it, ``--check`` names
 exactly them.
@@ -152,7 +152,7 @@ def test_only_the_files_generated_from_the_add_ons_need_regenerating(without_the
     before = without_the_sample.stale_before
     assert before.returncode == 1
     assert sorted(re.findall(r"error: (\S+) is not current", before.stderr)) == [
-        "README.md",
+        "docs/configuration.md",
         "schemas/profile.schema.json",
     ]
     copy = without_the_sample.root

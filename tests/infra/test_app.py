@@ -372,7 +372,7 @@ def test_a_profile_with_its_own_artifacts_deploys_only_those(tmp_path: Path) -> 
     ]
 
 
-# A team's profile that deploys neither plugins nor a startup script (the README's example).
+# A team's profile that deploys neither plugins nor a startup script (docs/dags-and-artifacts.md).
 NO_PLUGINS = {"dags": "dags", "plugins": None, "startup_script": None}
 
 
@@ -460,7 +460,8 @@ def test_prod_has_a_dashboard_and_alarms_on_an_encrypted_topic(synthesized) -> N
     (key_id,) = template.find_resources("AWS::KMS::Key")
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
     alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 10
+    # MWAA's recommended ten, and the backups' two (backup-missing, backup-failed).
+    assert len(alarms) == 12
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
     assert all(a["Properties"]["AlarmName"].startswith("mwaa-prod-") for a in alarms)
     template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": Match.any_value()})

@@ -1,4 +1,5 @@
-"""The reusable part of the repository: the wheel's contents and dependencies, the README's example."""
+"""The reusable part of the repository: the wheel's contents and dependencies, the examples of
+docs/constructs.md."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pathlib import Path
 
 from tests.infra.conftest import ROOT
 
+CONSTRUCTS_DOC = ROOT / "docs" / "constructs.md"
+NETWORK_EXAMPLE = "## Example: a new network, and a bucket your DAGs read"
 
-def test_the_readme_example_synthesizes_with_cdk_nag(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Using the constructs in another CDK app") :]
+
+def test_the_new_network_example_synthesizes_with_cdk_nag(tmp_path: Path) -> None:
+    doc = CONSTRUCTS_DOC.read_text()
+    section = doc[doc.index(NETWORK_EXAMPLE) :]
     example = re.search(r"```python\n(.*?)```", section, re.S)
     assert example, "no Python example in the section"
     script = tmp_path / "example_app.py"
@@ -90,7 +94,7 @@ def _python_blocks(markdown: str) -> list[str]:
 
 def test_pip_install_brings_every_package_the_documented_examples_import() -> None:
     """Each module a documented example imports is the standard library's, the wheel's own, or
-    comes from a distribution in ``[project] dependencies`` (README and docs/constructs.md)."""
+    comes from a distribution in ``[project] dependencies`` (docs/constructs.md)."""
     import ast
     import tomllib
     from importlib.metadata import packages_distributions
@@ -101,9 +105,7 @@ def test_pip_install_brings_every_package_the_documented_examples_import() -> No
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {canonicalize_name(Requirement(line).name) for line in project["dependencies"]}
     own = {"mwaa_rules", "mwaa_constructs", "platform_config", "mwaa_ops"}
-    readme = (ROOT / "README.md").read_text()
-    blocks = _python_blocks(readme[readme.index("## Using the constructs in another CDK app") :])[:1]
-    blocks += _python_blocks((ROOT / "docs" / "constructs.md").read_text())
+    blocks = _python_blocks(CONSTRUCTS_DOC.read_text())
     assert len(blocks) >= 2
     imported: set[str] = set()
     for block in blocks:

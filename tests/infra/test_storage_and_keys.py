@@ -169,8 +169,9 @@ def test_prod_retains_every_bucket_log_group_and_key_except_on_a_failed_create(
     prod_template: Template,
 ) -> None:
     counts = {t: len(prod_template.find_resources(t)) for t in STATEFUL_TYPES}
-    # The DAG bucket and its access log bucket; five environment log groups and the flow logs.
-    assert counts == {"AWS::S3::Bucket": 2, "AWS::Logs::LogGroup": 6, "AWS::KMS::Key": 1}
+    # The DAG bucket, the backup bucket and their access log buckets; five environment log groups,
+    # the flow logs and the backup function's.
+    assert counts == {"AWS::S3::Bucket": 4, "AWS::Logs::LogGroup": 7, "AWS::KMS::Key": 1}
     assert _policies(prod_template) == {t: {("RetainExceptOnCreate", "Retain")} for t in STATEFUL_TYPES}
     prod_template.has_resource(
         "AWS::S3::Bucket",

@@ -110,6 +110,10 @@ ROLE_FINDERS: dict[str, RoleFinder] = {
     "artifact-deployment": _role_with_prefix("CustomCDKBucketDeployment", stack="platform_stack"),
     "pipeline-smoke": _pipeline_smoke_role,
     "pipeline-synth": _pipeline_synth_role,
+    # Scheduled backups (permissions/backup.toml).
+    "backup-function": _role_with_prefix("BackupFunctionRole", stack="platform_stack"),
+    "backup-scheduler": _role_with_prefix("BackupSchedulerRole", stack="platform_stack"),
+    "s3-replication": _role_with_prefix("ReplicaReplicationRole"),
 }
 
 

@@ -210,7 +210,8 @@ def _principal(actor: Actor, deployment: Deployment) -> tuple[str, list[Mapping[
         return role.arn, actors.identity_policies(deployment.stacks, role), f"role {role.logical_id}"
     if kind == "external":
         arn = _fill(name, deployment.placeholders, actor.id)
-        role = actors.FoundRole(None, arn, arn, arn.rsplit("/", 1)[-1])  # type: ignore[arg-type]
+        # An existing role has no stack; identity_policies(external=True) never reads it.
+        role = actors.FoundRole(None, arn, arn, arn.rsplit("/", 1)[-1])  # type: ignore[arg-type]  # no stack
         return arn, actors.identity_policies(deployment.stacks, role, external=True), f"existing role {arn}"
     if kind == "policy":
         file = _fill(name, deployment.placeholders, actor.id)

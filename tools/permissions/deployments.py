@@ -22,6 +22,7 @@ from aws_cdk import cx_api
 
 from platform_config.profile import addon_manifests
 from tools.permissions.addons import addon_placeholders
+from tools.permissions.backup import backup_conditions, backup_placeholders
 from tools.permissions.contract import Deployment
 from tools.permissions.templates import ResolvedStack, StackTemplate, resolve_stacks
 
@@ -71,6 +72,12 @@ def _customer_key(raw: dict[str, Any]) -> None:
     raw["encryption"] = "customer_managed"
 
 
+def _replicated_backups(raw: dict[str, Any]) -> None:
+    raw["region"] = DEFAULT_REGION
+    backup = {"enabled": True, "replica_region": "us-west-2", "object_lock_days": 7}
+    raw["backup"] = {**raw.get("backup", {}), **backup}
+
+
 # Variant name -> (base profile, change). Each runs a path the shipped profiles do not.
 VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "dev+isolated": ("dev", _isolated),
@@ -79,6 +86,8 @@ VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "dev+access": ("dev", _access_grants),
     # The add-ons' buckets and secrets under the profile's key.
     "dev+customer-key": ("dev", _customer_key),
+    # Backups replicated to a second region, with object lock (prod ships backups, no replica).
+    "prod+replica": ("prod", _replicated_backups),
 }
 
 
@@ -90,7 +99,13 @@ class Synthesized:
 
 def _templates(assembly: cx_api.CloudAssembly, account: str, region: str) -> list[StackTemplate]:
     found = [
-        StackTemplate(name=s.stack_name, template=s.template, account=account, region=region)
+        # A stack pinned to a region of its own (a profile's replica stack) resolves there.
+        StackTemplate(
+            name=s.stack_name,
+            template=s.template,
+            account=account,
+            region=region if s.environment.region == "unknown-region" else s.environment.region,
+        )
         for s in assembly.stacks
     ]
     for nested in assembly.nested_assemblies:
@@ -174,6 +189,8 @@ def conditions_of(profile: Any) -> dict[str, bool]:
         "web_login": bool(profile.access.web_login),
         "rest_api": bool(profile.access.rest_api),
         "cli": bool(profile.access.cli),
+        **backup_conditions(profile),
+        "serverless_workflows": profile.serverless.workflows is not None,
         # Each add-on's boolean settings, by their keys: its contract's entries name them.
         **{
             setting.key: profile.addons[manifest.name][setting.key] is True
@@ -219,7 +236,53 @@ def placeholders_of(synthesized: Synthesized) -> dict[str, str]:
         "connections_prefix": profile.secrets_backend.connections_prefix,
         "variables_prefix": profile.secrets_backend.variables_prefix,
     }
-    return values | addon_placeholders(synthesized)
+    return (
+        values
+        | _workflow_placeholders(platform)
+        | backup_placeholders(profile, dict(synthesized.stacks))
+        | addon_placeholders(synthesized)
+    )
+
+
+# The ManagedPolicy of stacks/serverless.py that whoever runs the profile's workflows is given: a
+# policy:<platform stack>/WorkflowRunnerPolicy principal of the contract (permissions/serverless.toml).
+RUNNER_POLICY_PREFIX = "WorkflowsRunnerPolicy"
+
+
+def _workflow_placeholders(platform: ResolvedStack) -> dict[str, str]:
+    """The first MWAA Serverless workflow of the platform stack (by logical id): its role, its
+    objects and its log group, from the workflow's own properties, and its ARN from the stack's
+    output of it (none without workflows). The ARN ends with a suffix the service generates,
+    which the resolver (tools/permissions/templates.py) derives from the logical id."""
+    workflows = platform.of_type("AWS::MWAAServerless::Workflow")
+    if not workflows:
+        return {}
+    lid = sorted(workflows)[0]
+    props = workflows[lid]["Properties"]
+    log_group = props["LoggingConfiguration"]["LogGroupName"]
+    return {
+        "workflow_arn": next(
+            str(output["Value"])
+            for key, output in platform.outputs.items()
+            if key.startswith("Workflow") and f":workflow/{props['Name']}-" in str(output["Value"])
+        ),
+        "workflow_name": str(props["Name"]),
+        "workflow_role_arn": str(props["RoleArn"]),
+        "workflow_definition_key": str(props["DefinitionS3Location"]["ObjectKey"]),
+        "workflow_log_group": str(log_group),
+    }
+
+
+def _runner_policies(platform: ResolvedStack) -> dict[str, Any]:
+    """``<platform stack>/WorkflowRunnerPolicy`` -> the runner policy's document, when the stack has one."""
+    found = {
+        lid: policy
+        for lid, policy in platform.of_type("AWS::IAM::ManagedPolicy").items()
+        if lid.startswith(RUNNER_POLICY_PREFIX)
+    }
+    return {
+        f"{platform.name}/WorkflowRunnerPolicy": p["Properties"]["PolicyDocument"] for p in found.values()
+    }
 
 
 def deployment_of(
@@ -232,7 +295,10 @@ def deployment_of(
         placeholders=placeholders_of(synthesized),
         conditions=conditions_of(synthesized.profile),
         account=platform.account,
-        policy_files=dict(policy_files if policy_files is not None else committed_policies()),
+        policy_files={
+            **(policy_files if policy_files is not None else committed_policies()),
+            **_runner_policies(platform),
+        },
     )
 
 

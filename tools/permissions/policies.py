@@ -287,7 +287,8 @@ def _check_provider(template: Template, logical_id: str) -> None:
     patterns of the policy (``<stack>-*``) cover only those."""
     token = template.resources[logical_id].get("Properties", {}).get("ServiceToken")
     target = token.get("Fn::GetAtt", [None])[0] if isinstance(token, dict) else None
-    if template.resources.get(target, {}).get("Type") != "AWS::Lambda::Function":
+    provider = template.resources.get(target, {}) if isinstance(target, str) else {}
+    if provider.get("Type") != "AWS::Lambda::Function":
         raise PolicyError(
             f"{template.stack_name}/{logical_id}: ServiceToken {token!r} is not the Arn of a Lambda "
             "function of the same stack; the execution policy would not let CloudFormation invoke it"

@@ -199,6 +199,11 @@ class _Resolver:
             ("AWS::RedshiftServerless::Namespace", "Namespace.NamespaceName"): name,
             ("AWS::EC2::SecurityGroup", "GroupId"): f"sg-{hashlib.sha256(name.encode()).hexdigest()[:17]}",
             ("AWS::IAM::Role", "RoleId"): f"AROA{hashlib.sha256(name.encode()).hexdigest()[:17].upper()}",
+            # A workflow's ARN is its name and a suffix the service generates.
+            ("AWS::MWAAServerless::Workflow", "WorkflowArn"): self._arn(
+                "airflow-serverless",
+                f"workflow/{self.value(props.get('Name', name))}-{self._key_id(lid)[:10]}",
+            ),
         }
         if (rtype, attribute) in special:
             return special[(rtype, attribute)]

@@ -43,12 +43,19 @@ NESTED_CREATE_ONLY: tuple[KeyPath, ...] = (("NetworkConfiguration", "SubnetIds")
 
 class Estimate(Protocol):
     """What the review reads of a cost estimate (``mwaa_rules.cost.Estimate``): amounts are None
-    when the region has no price table."""
+    when the region has no price table. Read-only, as the frozen dataclass's fields are."""
 
-    monthly_idle: float | None
-    monthly_full: float | None
-    priced: bool
-    region: str | None
+    @property
+    def monthly_idle(self) -> float | None: ...
+
+    @property
+    def monthly_full(self) -> float | None: ...
+
+    @property
+    def priced(self) -> bool: ...
+
+    @property
+    def region(self) -> str | None: ...
 
 
 Estimator = Callable[..., Estimate]
