@@ -576,8 +576,9 @@ def _assumptions(
     notes.append(
         "not estimated (usage-based): data processed by NAT gateways and interface endpoints, "
         "data transfer, MWAA metadata database storage, S3 storage and requests, CloudWatch Logs "
-        "(MWAA and VPC flow logs), KMS requests, Lambda functions of CDK custom resources, "
-        "Athena queries, Redshift Serverless queries and storage"
+        "(MWAA and VPC flow logs), KMS requests, Lambda functions (CDK custom resources, the "
+        "scheduled backup) and EventBridge Scheduler invocations, S3 replication, Athena "
+        "queries, Redshift Serverless queries and storage"
     )
     return notes
 
