@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict, cast
@@ -173,6 +174,23 @@ def check_startup_script(path: Path) -> None:
         raise ArtifactError(f"{path}: " + "; ".join(problems))
 
 
+def write_deterministic_zip(root: Path, files: Sequence[str], target: Path) -> None:
+    """Zip ``files`` (paths relative to ``root``, in the order given) into ``target`` unless it
+    exists: fixed timestamps and modes, so the same content gives the same bytes (and asset
+    hash). Written beside ``target`` and renamed, so that parallel synths never read half a zip."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in files:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (root / name).read_bytes(), compresslevel=9)
+    partial.replace(target)
+
+
 def list_plugin_files(plugins_dir: Path) -> list[str]:
     """Files zipped into plugins.zip: the deployable files, without the folder's README."""
     return [name for name in list_dag_files(plugins_dir) if name.lower() != "readme.md"]
@@ -188,16 +206,7 @@ def build_plugins_zip(
     content_hash = _hash_files(plugins_dir, files)
     out_dir = Path(tempfile.gettempdir()) / "mwaa-plugins" / content_hash
     target = out_dir / "plugins.zip"
-    if not target.exists():
-        out_dir.mkdir(parents=True, exist_ok=True)
-        partial = out_dir / f".plugins.zip.{os.getpid()}"
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for name in files:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, (plugins_dir / name).read_bytes(), compresslevel=9)
-        partial.replace(target)
+    write_deterministic_zip(plugins_dir, files, target)
     if target.stat().st_size > size_limit:
         raise ArtifactError(
             f"{plugins_dir}: plugins.zip is {target.stat().st_size} bytes; this project allows at most "

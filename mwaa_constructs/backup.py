@@ -22,9 +22,7 @@ needs an existing, versioned destination).
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from mwaa_constructs.artifacts import write_deterministic_zip
 from mwaa_constructs.dag_bucket import SecureBucket
 from mwaa_constructs.environment import EnvironmentBase
 from mwaa_constructs.nag import (
@@ -63,8 +62,6 @@ FUNCTION_TIMEOUT = cdk.Duration.minutes(15)
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 HANDLER = "mwaa_ops.dr.scheduled.handler"
 
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
 
 def function_code(root: Path, packages: Sequence[str]) -> lambda_.Code:
     """The function's code: every ``.py`` file of ``packages`` (folders of ``root``), zipped
@@ -82,18 +79,8 @@ def function_code(root: Path, packages: Sequence[str]) -> lambda_.Code:
     digest = hashlib.sha256()
     for name in files:
         digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
-    folder = Path(tempfile.gettempdir()) / "mwaa-backup-function" / digest.hexdigest()
-    target = folder / "function.zip"
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".function.zip.{os.getpid()}"
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for name in files:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, (root / name).read_bytes(), compresslevel=9)
-        partial.replace(target)
+    target = Path(tempfile.gettempdir()) / "mwaa-backup-function" / digest.hexdigest() / "function.zip"
+    write_deterministic_zip(root, files, target)
     return lambda_.Code.from_asset(str(target))
 
 
@@ -104,11 +91,11 @@ class BackupBucket(SecureBucket):
 
     Named ``airflow-<environment>-backups-<account>-<region>`` (:func:`mwaa_rules.backup.bucket_name`),
     so that the other region's stack and the failover tool know it without a reference.
-    Archives expire ``retention_days`` after they were written; their noncurrent versions (an
-    expired archive's) one day later. With ``object_lock_days`` the bucket is created with S3
-    Object Lock and a default retention in governance mode: an archive cannot be deleted or
-    overwritten before then without ``s3:BypassGovernanceRetention``, which no role of this
-    platform has.
+    Archives expire ``retention_days`` after they were written; a deleted, overwritten or expired
+    archive stays recoverable as a noncurrent version for another ``retention_days``. With
+    ``object_lock_days`` the bucket is created with S3 Object Lock and a default retention in
+    governance mode: an archive cannot be deleted or overwritten before then without
+    ``s3:BypassGovernanceRetention``, which no role of this platform has.
     """
 
     def __init__(
@@ -140,7 +127,7 @@ class BackupBucket(SecureBucket):
             ),
             encryption_key=encryption_key,
             removal_policy=removal_policy,
-            noncurrent_version_expiration=cdk.Duration.days(1),
+            noncurrent_version_expiration=cdk.Duration.days(retention_days),
             access_log_prefix="backup-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(id="ExpireBackups", expiration=cdk.Duration.days(retention_days))
@@ -449,7 +436,7 @@ class ReplicaStorage(Construct):
             ),
             encryption_key=self.key,
             removal_policy=removal_policy,
-            noncurrent_version_expiration=cdk.Duration.days(1),
+            noncurrent_version_expiration=cdk.Duration.days(retention_days),
             access_log_prefix="backup-replica/",
             lifecycle_rules=[
                 s3.LifecycleRule(id="ExpireBackups", expiration=cdk.Duration.days(retention_days))

@@ -137,6 +137,11 @@ def test_the_backup_bucket_is_private_encrypted_logged_locked_and_expires(prod: 
     }
     rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
     assert rules["ExpireBackups"]["ExpirationInDays"] == 35 and rules["ExpireBackups"]["Status"] == "Enabled"
+    # A deleted or overwritten archive stays recoverable as long as an archive is kept.
+    noncurrent = [
+        r["NoncurrentVersionExpiration"] for r in rules.values() if "NoncurrentVersionExpiration" in r
+    ]
+    assert noncurrent == [{"NoncurrentDays": 35}]
     template.has_resource_properties(
         "AWS::S3::BucketPolicy",
         {
