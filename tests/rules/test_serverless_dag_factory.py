@@ -13,25 +13,28 @@ import pytest
 import yaml
 
 from mwaa_rules.serverless import PYTHON_OPERATORS, load_definition
+from platform_config.profile import read_cdk_profiles
 from tests.rules.serverless_dag_factory import ROOT, load_with_dag_factory
 
-# Each definition of the repository and the code package it runs with. A folder of workflows
-# holds its code package in code/ next to the definitions.
-DEFINITION_FOLDERS = (ROOT / "sample" / "serverless",)
+# Each definition of the repository and the code package it runs with: the sample's (its code
+# package in code/ next to it) and the `serverless.workflows` folder of every profile of
+# cdk.json with that profile's `serverless.code`.
+SAMPLE_FOLDER = ROOT / "sample" / "serverless"
 
 
 def _definitions() -> list[tuple[Path, Path | None]]:
-    found = []
-    for folder in DEFINITION_FOLDERS:
-        code = folder / "code"
-        found += [(path, code if code.is_dir() else None) for path in sorted(folder.glob("*.yaml"))]
-    return found
+    found: dict[Path, Path | None] = {path: SAMPLE_FOLDER / "code" for path in SAMPLE_FOLDER.glob("*.yaml")}
+    for raw in read_cdk_profiles(ROOT / "cdk.json").values():
+        settings = raw.get("serverless") or {}
+        if settings.get("workflows"):
+            code = ROOT / settings["code"] if settings.get("code") else None
+            found.update({path: code for path in (ROOT / settings["workflows"]).glob("*.yaml")})
+    return sorted(found.items())
 
 
 def test_the_repository_has_definitions_to_load() -> None:
-    assert [path.relative_to(ROOT).as_posix() for path, _ in _definitions()] == [
-        "sample/serverless/movie_list.yaml"
-    ]
+    shipped = {path.relative_to(ROOT).as_posix() for path, _ in _definitions()}
+    assert {"sample/serverless/movie_list.yaml", "workflows/smoke.yaml"} <= shipped
 
 
 @pytest.mark.parametrize(("definition", "code"), _definitions(), ids=lambda p: p.name if p else "-")
