@@ -16,32 +16,24 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import custom_resources as cr
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from mwaa_constructs.dag_files import DAG_EXCLUDES, list_dag_files
 from mwaa_constructs.environment import S3ObjectVersion
-from mwaa_constructs.nag import (
-    LAMBDA_BASIC_EXECUTION,
-    acknowledge_bucket_deployment,
-    acknowledge_cdk_handler,
-    acknowledge_cdk_inline_policy,
-)
+from mwaa_constructs.nag import acknowledge_aws_custom_resource, acknowledge_bucket_deployment
 from mwaa_rules.requirements import (
     CheckedRequirements,
     RequirementsError,
     ResolvedRequirement,
     check_requirements,
 )
-
-# Construct id of the one Lambda function that serves every AwsCustomResource of a stack.
-_AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
 
 # MWAA recommends a plugins.zip under 1 GB and sets no explicit limit; what it does limit is
 # time: if the environment cannot install its dependencies within ten minutes, the update times
@@ -414,20 +406,7 @@ class AirflowArtifacts(Construct):
             install_latest_aws_sdk=False,
         )
         version.node.add_dependency(deployment)
-        acknowledge_cdk_inline_policy(
-            version.node.find_child("CustomResourcePolicy"), what="CDK's AwsCustomResource (HeadObject)"
-        )
-        provider = cdk.Stack.of(self).node.try_find_child(_AWS_CUSTOM_RESOURCE_PROVIDER_ID)
-        if provider is not None:
-            acknowledge_cdk_handler(provider, what="CDK's AwsCustomResource provider")
-        # AwsCustomResource types its grant principal as an IPrincipal; it is the provider's role.
-        cdk.Validations.of(cast(IConstruct, version.grant_principal)).acknowledge(
-            cdk.Acknowledgment(
-                id=LAMBDA_BASIC_EXECUTION,
-                reason="CDK's AwsCustomResource provider writes its own logs; the managed policy "
-                "grants only log stream writes.",
-            )
-        )
+        acknowledge_aws_custom_resource(version, what="CDK's AwsCustomResource (HeadObject)")
         self.summaries[id] = ArtifactSummary(key, digest)
         return S3ObjectVersion(key=key, version=version.get_response_field("VersionId"))
 

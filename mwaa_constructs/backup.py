@@ -37,12 +37,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from mwaa_constructs.artifacts import write_deterministic_zip
 from mwaa_constructs.dag_bucket import SecureBucket
 from mwaa_constructs.environment import EnvironmentBase
 from mwaa_constructs.nag import (
+    acknowledge_aws_custom_resource,
     acknowledge_compliance,
     acknowledge_iam5,
     bucket_objects_finding,
@@ -166,8 +168,13 @@ class ScheduledBackup(Construct):
     - :attr:`missing_alarm` ``<environment>-backup-missing``: successful invocations
       (``Invocations - Errors`` of the function) summed per hour stay below 1 for the schedule's
       longest interval plus one hour; **missing data is breaching** — a schedule that stopped,
-      a function that was never invoked, are exactly the missing backups this alarm is for. It
-      is therefore in ALARM from the first deployment until the first backup has run.
+      a function that was never invoked, are exactly the missing backups this alarm is for.
+    - :attr:`first_backup`: when the construct is created, once the environment is (its create
+      completes when the environment is available), the function is invoked asynchronously, so
+      that a backup exists from the first deployment on rather than from the first scheduled
+      run. Asynchronous on purpose: a failed first backup is the failed-backup alarm's to report,
+      never a reason to roll the deployment back. Until its metrics arrive (minutes), the
+      missing-backup alarm may show ALARM and then OK.
     - :attr:`failed_alarm` ``<environment>-backup-failed``: an invocation failed in the last hour
       (missing data is not breaching: no run, no failure).
 
@@ -294,6 +301,28 @@ class ScheduledBackup(Construct):
             scheduler_policy,
             {"IAMNoInlinePolicy": "The scheduler role's only policy: invoke the backup function."},
         )
+
+        self.first_backup = cr.AwsCustomResource(
+            self,
+            "FirstBackup",
+            on_create=cr.AwsSdkCall(
+                service="Lambda",
+                action="invoke",
+                parameters={"FunctionName": self.function.function_name, "InvocationType": "Event"},
+                physical_resource_id=cr.PhysicalResourceId.of(f"{name}-first-backup"),
+            ),
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    iam.PolicyStatement(
+                        actions=["lambda:InvokeFunction"], resources=[self.function.function_arn]
+                    )
+                ]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        # After the environment (the function itself is ordered by the reference to it).
+        self.first_backup.node.add_dependency(environment)
+        acknowledge_aws_custom_resource(self.first_backup, what="CDK's AwsCustomResource (first backup)")
 
         period = cdk.Duration.seconds(backup_rules.ALARM_PERIOD_SECONDS)
         succeeded = cloudwatch.MathExpression(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from mwaa_rules import compliance
@@ -64,6 +66,27 @@ def acknowledge_cdk_inline_policy(policy: IConstruct, *, what: str) -> None:
             "role by aws-cdk-lib, which exposes no managed-policy form for it; every statement "
             "is scoped to the resources of this stack.",
         },
+    )
+
+
+# Construct id of the one Lambda function that serves every AwsCustomResource of a stack.
+AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
+
+
+def acknowledge_aws_custom_resource(resource: cr.AwsCustomResource, *, what: str) -> None:
+    """The findings on an ``AwsCustomResource`` ``what``: its inline policy, and the handler
+    function aws-cdk-lib shares between every such resource of the stack with its role."""
+    acknowledge_cdk_inline_policy(resource.node.find_child("CustomResourcePolicy"), what=what)
+    provider = cdk.Stack.of(resource).node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
+    if provider is not None:
+        acknowledge_cdk_handler(provider, what="CDK's AwsCustomResource provider")
+    # AwsCustomResource types its grant principal as an IPrincipal; it is the provider's role.
+    cdk.Validations.of(cast(IConstruct, resource.grant_principal)).acknowledge(
+        cdk.Acknowledgment(
+            id=LAMBDA_BASIC_EXECUTION,
+            reason="CDK's AwsCustomResource provider writes its own logs; the managed policy "
+            "grants only log stream writes.",
+        )
     )
 
 

@@ -407,3 +407,40 @@ def test_the_function_code_is_deterministic_and_runs_from_its_zip(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "mwaa_ops.dr.scheduled"
+
+
+def test_the_first_backup_runs_once_the_environment_exists_without_blocking_the_deploy(
+    prod: dict[str, Any],
+) -> None:
+    template = _template(prod, "mwaa-prod-platform")
+    (function_id,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "mwaa_ops.dr.scheduled.handler"}}
+    )
+    (environment_id,) = template.find_resources("AWS::MWAA::Environment")
+    (first_id, first), *others = [
+        (logical_id, resource)
+        for logical_id, resource in template.find_resources("Custom::AWS").items()
+        if logical_id.startswith("BackupFirstBackup")
+    ]
+    assert others == []
+    # CloudFormation completes the environment's create when it is available: only then.
+    assert environment_id in first["DependsOn"]
+    create = json.dumps(template.to_json()["Resources"][first_id]["Properties"]["Create"])
+    assert '"action":"invoke"' in create.replace('\\"', '"').replace(" ", "")
+    assert '"InvocationType":"Event"' in create.replace('\\"', '"').replace(" ", "")
+    assert function_id in create  # the function's name, by reference
+    assert "Update" not in first["Properties"] and "Delete" not in first["Properties"]
+    # Its handler may invoke the backup function, nothing else.
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if policy["Properties"]["PolicyName"].startswith("BackupFirstBackup")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [function_id, "Arn"]},
+        }
+    ]

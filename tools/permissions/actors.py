@@ -113,6 +113,11 @@ ROLE_FINDERS: dict[str, RoleFinder] = {
     # Scheduled backups (permissions/backup.toml).
     "backup-function": _role_with_prefix("BackupFunctionRole", stack="platform_stack"),
     "backup-scheduler": _role_with_prefix("BackupSchedulerRole", stack="platform_stack"),
+    # The handler aws-cdk-lib shares between the AwsCustomResources of a stack (the artifacts'
+    # HeadObject, the first backup).
+    "sdk-call-handler": _role_with_prefix(
+        "AWS679f53fac002430cb0da5b7982bd2287ServiceRole", stack="platform_stack"
+    ),
     "s3-replication": _role_with_prefix("ReplicaReplicationRole"),
 }
 
