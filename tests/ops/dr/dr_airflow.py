@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -115,6 +116,14 @@ class LocalAirflow:
             raise RuntimeError(
                 f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
+        # Write-ahead logging: readers (the REST API a backup or restore reads through) no longer
+        # wait for the scheduler's and the task processes' writes, nor block them, as they do in
+        # SQLite's default rollback journal, where a read meeting a write lock under load could
+        # wait out the whole lock timeout. The mode is stored in the database file.
+        with contextlib.closing(sqlite3.connect(self.home / "airflow.db")) as db:
+            (mode,) = db.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode != "wal":
+            raise RuntimeError(f"SQLite refused write-ahead logging (journal_mode {mode})")
 
     def start(self, *components: str) -> None:
         """Start the components (default: all three), each in its own process group."""
