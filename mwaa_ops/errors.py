@@ -163,15 +163,16 @@ def rest_api_error(error: ClientError, *, target: str) -> AwsError:
     ``RestApiServerException``, with Airflow's status code and body beside the error."""
     status = error.response.get("RestApiStatusCode")
     body = error.response.get("RestApiResponse")
-    detail = _rest_detail(body) or str(error.response.get("Error", {}).get("Message", "")).strip()
+    detail = rest_error_detail(body) or str(error.response.get("Error", {}).get("Message", "")).strip()
     code = str(error.response.get("Error", {}).get("Code", "RestApiException"))
     side = "server error" if code == "RestApiServerException" else "rejected the request"
     status_text = f" (HTTP {status})" if status is not None else ""
     return AwsError(f"Airflow REST API of {target} {side}{status_text}: {detail}", code=code)
 
 
-def _rest_detail(body: object) -> str:
-    """Airflow's error text: ``detail`` (API v2) or ``title``/``detail`` (API v1 problem JSON)."""
+def rest_error_detail(body: object, *, limit: int | None = None) -> str:
+    """Airflow's error text: ``detail`` (API v2) or ``title``/``detail`` (API v1 problem JSON);
+    any other body as text, cut at ``limit`` characters when given."""
     if isinstance(body, dict):
         detail = body.get("detail")
         if isinstance(detail, list):  # API v2 validation errors: a list of {loc, msg, type}
@@ -185,4 +186,4 @@ def _rest_detail(body: object) -> str:
             return str(detail)
         if body.get("title"):
             return str(body["title"])
-    return "" if body is None else str(body)
+    return "" if body is None else str(body)[:limit]

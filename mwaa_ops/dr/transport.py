@@ -40,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mwaa_ops.airflow_api import MAX_PATH_LENGTH, Backoff, PathTooLong
 from mwaa_ops.aws import AwsClients
-from mwaa_ops.errors import AwsError, OpsError, translate_botocore_error
+from mwaa_ops.errors import AwsError, OpsError, rest_error_detail, translate_botocore_error
 
 # MWAA's documented InvokeRestApi limits (see the module docstring).
 MWAA_MAX_RESPONSE_BYTES = 6 * 1024 * 1024
@@ -99,19 +99,8 @@ class Transport(Protocol):
 
 
 def detail_of(body: object) -> str:
-    """Airflow's error text from an API v2 error body (``detail`` string or validation list)."""
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, list):
-            return "; ".join(
-                f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}"
-                if isinstance(item, dict)
-                else str(item)
-                for item in detail
-            )
-        if detail:
-            return str(detail)
-    return "" if body is None else str(body)[:500]
+    """Airflow's error text from an error body, a body that is not JSON cut at 500 characters."""
+    return rest_error_detail(body, limit=500)
 
 
 def _api_error(status: int | None, body: object, *, method: str, path: str, where: str) -> ApiError:
